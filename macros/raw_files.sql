@@ -1,0 +1,188 @@
+{#
+    Reading the raw-data folder.
+
+    Each raw table is a sub-folder `<raw_dir>/<table>/` of `.csv` (with header) and/or `.parquet`
+    files, searched recursively (so `events/event_date=2024-01-01/part-0.parquet` works). Files are
+    read together and matched by column name; extra columns are ignored. Every contract column is
+    returned as text, exactly as it arrived, and staging casts it defensively.
+#}
+
+{% macro raw_table_names() %}
+    {#- The tables of the raw contract, in dependency order. Their columns live in _sources.yml. -#}
+    {{ return([
+        'customers',
+        'events',
+        'orders',
+        'survey_responses',
+        'referrals',
+        'support_tickets',
+        'experiments',
+        'experiment_assignments',
+        'activity_costs',
+    ]) }}
+{% endmacro %}
+
+
+{% macro raw_dir() %}
+    {{ return(var('raw_dir') | string | trim | replace('\\', '/') ) }}
+{% endmacro %}
+
+
+{% macro sql_string(value) -%}
+    '{{ value | replace("'", "''") }}'
+{%- endmacro %}
+
+
+{% macro raw_columns(table_name) %}
+    {#- The contract's columns of one raw table, in order, from the `raw` source in _sources.yml.
+        The graph is only filled at execution; at parse time there is nothing to read. -#}
+    {% if not execute %}
+        {{ return([]) }}
+    {% endif %}
+    {% set found = namespace(columns=none) %}
+    {% for node in graph.sources.values() %}
+        {% if node.source_name == 'raw' and node.name == table_name %}
+            {% set found.columns = node.columns.keys() | list %}
+        {% endif %}
+    {% endfor %}
+    {% if found.columns is none %}
+        {{ exceptions.raise_compiler_error(
+            "Raw table '" ~ table_name ~ "' is not declared in the `raw` source (models/staging/_sources.yml).") }}
+    {% endif %}
+    {{ return(found.columns) }}
+{% endmacro %}
+
+
+{% macro csv_options() -%}
+    header = true,
+    all_varchar = true,
+    delim = ',',
+    quote = '"',
+    escape = '"',
+    union_by_name = true,
+    filename = true
+{%- endmacro %}
+
+
+{% macro raw_files(table_name) %}
+    {#-
+        Lists a raw table's files and checks that every file holds every contract column.
+        Returns {'csv': [paths], 'parquet': [paths]}. Raises a clear error naming the table, the
+        folder or file, and the missing columns, instead of failing deep inside a model.
+    -#}
+    {% set folder = raw_dir() ~ '/' ~ table_name %}
+    {% set listing %}
+        select file
+        from glob({{ sql_string(folder ~ '/**/*.csv') }})
+        union all
+        select file
+        from glob({{ sql_string(folder ~ '/**/*.parquet') }})
+        order by file
+    {% endset %}
+    {% set files = run_query(listing).columns[0].values() | list %}
+    {% set csv_files = [] %}
+    {% set parquet_files = [] %}
+    {% for f in files %}
+        {% do (csv_files if f.lower().endswith('.csv') else parquet_files).append(f) %}
+    {% endfor %}
+    {% if files | length == 0 %}
+        {{ exceptions.raise_compiler_error(
+            "Raw data contract: table '" ~ table_name ~ "' has no .csv or .parquet file under '" ~ folder
+            ~ "' (set JOURNEY_RAW_DIR; an empty table is a folder holding a header-only CSV).") }}
+    {% endif %}
+
+    {% set required = raw_columns(table_name) %}
+    {% set check %}
+        with expected as (
+            select unnest([{% for c in required %}{{ sql_string(c) }}{{ ", " if not loop.last }}{% endfor %}]) as column_name
+        ),
+
+        files as (
+            select unnest([{% for f in files %}{{ sql_string(f) }}{{ ", " if not loop.last }}{% endfor %}]) as file
+        ),
+
+        found as (
+            select
+                cast(null as varchar) as file,
+                cast(null as varchar) as column_name
+            {% if parquet_files %}
+            union all
+            select
+                file_name as file,
+                lower(name) as column_name
+            from parquet_schema({{ sql_string(folder ~ '/**/*.parquet') }})
+            {% endif %}
+            {% for f in csv_files %}
+            union all
+            select
+                {{ sql_string(f) }} as file,
+                lower(column_name) as column_name
+            from (describe select * from read_csv({{ sql_string(f) }}, {{ csv_options() }}))
+            {% endfor %}
+        )
+
+        select
+            files.file,
+            string_agg(expected.column_name, ', ' order by expected.column_name) as missing_columns
+        from files
+        cross join expected
+        anti join found
+            on found.file = files.file
+            and found.column_name = expected.column_name
+        group by files.file
+        order by files.file
+    {% endset %}
+    {% set missing = run_query(check) %}
+    {% if missing.rows | length > 0 %}
+        {% set lines = [] %}
+        {% for row in missing.rows %}
+            {% do lines.append("  table '" ~ table_name ~ "', file '" ~ row[0] ~ "': missing column(s) " ~ row[1]) %}
+        {% endfor %}
+        {{ exceptions.raise_compiler_error(
+            "Raw data contract broken: a required column is missing.\n" ~ (lines | join("\n"))
+            ~ "\nRequired columns of '" ~ table_name ~ "': " ~ (required | join(', '))) }}
+    {% endif %}
+    {{ return({'csv': csv_files, 'parquet': parquet_files, 'folder': folder}) }}
+{% endmacro %}
+
+
+{% macro read_raw(table_name) %}
+    {#-
+        A select of one raw table: every contract column as text (as it arrived) plus
+        `_source_file`. At parse time, when nothing may be read, a typed empty stand-in.
+    -#}
+    {% if not execute %}
+        select cast(null as varchar) as _source_file
+    {% else %}
+        {% set columns = raw_columns(table_name) %}
+        {% set files = raw_files(table_name) %}
+        {% set branches = [] %}
+        {% if files.csv %}
+            {% do branches.append("read_csv(" ~ sql_string(files.folder ~ '/**/*.csv') ~ ", " ~ csv_options() ~ ")") %}
+        {% endif %}
+        {% if files.parquet %}
+            {% do branches.append("read_parquet(" ~ sql_string(files.folder ~ '/**/*.parquet')
+                ~ ", union_by_name = true, filename = true, hive_partitioning = false)") %}
+        {% endif %}
+        {% for reader in branches %}
+            select
+                {% for c in columns %}
+                cast({{ adapter.quote(c) }} as varchar) as {{ c }},
+                {% endfor %}
+                filename as _source_file
+            from {{ reader }}
+            {% if not loop.last %}union all{% endif %}
+        {% endfor %}
+    {% endif %}
+{% endmacro %}
+
+
+{% macro check_raw_contract() %}
+    {#- on-run-start: fail fast, before any model, when a raw file breaks the contract. -#}
+    {% if execute and flags.WHICH in ('run', 'build', 'test', 'compile') %}
+        {% for table_name in raw_table_names() %}
+            {% do raw_files(table_name) %}
+        {% endfor %}
+    {% endif %}
+    select 1
+{% endmacro %}

@@ -1,0 +1,121 @@
+{#
+    Building blocks of the staging layer: defensive casts, the future-timestamp cutoff and the
+    de-duplication that turns repeated raw rows into `duplicate` / `duplicate_key` rejections.
+#}
+
+{% macro clean_raw_columns(table_name, relation) %}
+    {#- Every contract column trimmed, blank as null, prefixed raw_; the row as it arrived in _raw_record. -#}
+    {% set columns = raw_columns(table_name) %}
+    select
+        _source_file,
+        {
+            {%- for c in columns %}
+            {{ sql_string(c) }}: {{ c }}{{ "," if not loop.last }}
+            {%- endfor %}
+        } as _raw_record,
+        {%- for c in columns %}
+        nullif(trim({{ c }}), '') as raw_{{ c }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+{% endmacro %}
+
+
+{% macro to_utc_timestamp(text) -%}
+    {#- ISO-8601 text with or without an offset (no offset = UTC) to a UTC timestamp; null when unparseable. -#}
+    cast(timezone('UTC', try_cast({{ text }} as timestamptz)) as timestamp)
+{%- endmacro %}
+
+
+{% macro to_date(text) -%}
+    try_cast({{ text }} as date)
+{%- endmacro %}
+
+
+{% macro to_amount(text) -%}
+    {#- Money: decimal(18, 2); null when not a number or too large. -#}
+    try_cast({{ text }} as decimal(18, 2))
+{%- endmacro %}
+
+
+{% macro to_integer(text) -%}
+    {#- A whole number; '7.5' or 'seven' give null (a plain integer cast would round 7.5 to 8). -#}
+    case
+        when try_cast({{ text }} as decimal(38, 6)) = round(try_cast({{ text }} as decimal(38, 6)))
+            then try_cast(try_cast({{ text }} as decimal(38, 6)) as integer)
+    end
+{%- endmacro %}
+
+
+{% macro is_unparseable(text, typed) -%}
+    ({{ text }} is not null and {{ typed }} is null)
+{%- endmacro %}
+
+
+{% macro as_of_timestamp() -%}
+    {#- The run's reference time (UTC): var as_of, or the moment dbt started. -#}
+    {%- if var('as_of') is not none -%}
+        {{ to_utc_timestamp(sql_string(var('as_of'))) }}
+    {%- else -%}
+        cast({{ sql_string(run_started_at.strftime('%Y-%m-%d %H:%M:%S')) }} as timestamp)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro is_future(timestamp) -%}
+    ({{ timestamp }} > {{ as_of_timestamp() }} + to_hours(cast({{ var('future_tolerance_hours') }} as bigint)))
+{%- endmacro %}
+
+
+{% macro sql_list(values) -%}
+    {%- for v in values %}{{ sql_string(v) }}{{ ", " if not loop.last }}{% endfor -%}
+{%- endmacro %}
+
+
+{% macro deduplicate(relation, key, compare) %}
+    {#-
+        Emits the CTEs `versions` and `deduplicated` over `relation`, which carries _check_reason
+        (null when the row passed every rule). Among valid rows sharing a key, the row from the
+        latest file (file path order) is kept; another row is a `duplicate` when its typed values
+        equal the kept row's, a `duplicate_key` when they differ. `deduplicated` adds
+        rejection_reason and record (the raw row as JSON text, only for rejected rows).
+    -#}
+    versions as (
+        select
+            *,
+            row_number() over (
+                partition by _check_reason is null, {{ key | join(', ') }}
+                order by _source_file desc, _content_hash
+            ) as _version_rank,
+            first_value(_content_hash) over (
+                partition by _check_reason is null, {{ key | join(', ') }}
+                order by _source_file desc, _content_hash
+            ) as _kept_hash
+        from (
+            select
+                *,
+                hash({{ compare | join(', ') }}) as _content_hash
+            from {{ relation }}
+        ) as hashed
+    ),
+
+    reasoned as (
+        select
+            *,
+            case
+                when _check_reason is not null then _check_reason
+                when _version_rank = 1 then null
+                when _content_hash = _kept_hash then 'duplicate'
+                else 'duplicate_key'
+            end as rejection_reason
+        from versions
+    ),
+
+    deduplicated as (
+        select
+            *,
+            case
+                when rejection_reason is not null then cast(to_json(_raw_record) as varchar)
+            end as record
+        from reasoned
+    )
+{% endmacro %}

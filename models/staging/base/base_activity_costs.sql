@@ -1,0 +1,47 @@
+-- depends_on: {{ source('raw', 'activity_costs') }}
+with source as (
+    {{ read_raw('activity_costs') }}
+),
+
+cleaned as (
+    {{ clean_raw_columns('activity_costs', 'source') }}
+),
+
+typed as (
+    select
+        cleaned.*,
+        cast(date_trunc('month', {{ to_date('raw_period_month') }}) as date) as period_month,
+        lower(raw_activity) as activity,
+        {{ to_amount('raw_cost') }} as cost,
+        lower(raw_driver) as driver
+    from cleaned
+),
+
+checked as (
+    select
+        typed.*,
+        concat_ws('|', raw_period_month, raw_activity) as _source_key,
+        case
+            when raw_period_month is null or activity is null then 'missing_primary_key'
+            when raw_cost is null or driver is null then 'missing_value'
+            when period_month is null then 'invalid_timestamp'
+            when cost is null then 'invalid_number'
+            when {{ is_future('cast(period_month as timestamp)') }} then 'future_timestamp'
+            when cost < 0 then 'negative_amount'
+            when driver not in ({{ sql_list(var('cost_drivers')) }}) then 'unknown_driver'
+        end as _check_reason
+    from typed
+),
+
+{{ deduplicate('checked', key=['period_month', 'activity'], compare=['cost', 'driver']) }}
+
+select
+    period_month,
+    activity,
+    cost,
+    driver,
+    rejection_reason,
+    _source_key as source_key,
+    _source_file as source_file,
+    record
+from deduplicated

@@ -1,0 +1,65 @@
+-- depends_on: {{ source('raw', 'experiment_assignments') }}
+with source as (
+    {{ read_raw('experiment_assignments') }}
+),
+
+customers as (
+    select customer_id from {{ ref('stg_customers') }}
+),
+
+experiments as (
+    select experiment_id from {{ ref('stg_experiments') }}
+),
+
+cleaned as (
+    {{ clean_raw_columns('experiment_assignments', 'source') }}
+),
+
+typed as (
+    select
+        cleaned.*,
+        raw_experiment_id as experiment_id,
+        raw_customer_id as customer_id,
+        {{ to_utc_timestamp('raw_assigned_at') }} as assigned_at,
+        raw_factor as factor,
+        raw_level as level
+    from cleaned
+),
+
+checked as (
+    select
+        typed.*,
+        concat_ws('|', raw_experiment_id, raw_customer_id, raw_factor) as _source_key,
+        case
+            when typed.experiment_id is null or factor is null then 'missing_primary_key'
+            when typed.customer_id is null then 'missing_customer_id'
+            when raw_assigned_at is null or level is null then 'missing_value'
+            when assigned_at is null then 'invalid_timestamp'
+            when {{ is_future('assigned_at') }} then 'future_timestamp'
+            when experiments.experiment_id is null then 'unknown_experiment'
+            when customers.customer_id is null then 'unknown_customer'
+        end as _check_reason
+    from typed
+    left join experiments
+        on typed.experiment_id = experiments.experiment_id
+    left join customers
+        on typed.customer_id = customers.customer_id
+),
+
+{{ deduplicate(
+    'checked',
+    key=['experiment_id', 'customer_id', 'factor'],
+    compare=['assigned_at', 'level']
+) }}
+
+select
+    experiment_id,
+    customer_id,
+    assigned_at,
+    factor,
+    level,
+    rejection_reason,
+    _source_key as source_key,
+    _source_file as source_file,
+    record
+from deduplicated

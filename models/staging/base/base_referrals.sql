@@ -1,0 +1,65 @@
+-- depends_on: {{ source('raw', 'referrals') }}
+with source as (
+    {{ read_raw('referrals') }}
+),
+
+customers as (
+    select customer_id from {{ ref('stg_customers') }}
+),
+
+cleaned as (
+    {{ clean_raw_columns('referrals', 'source') }}
+),
+
+typed as (
+    select
+        cleaned.*,
+        raw_referral_id as referral_id,
+        raw_referrer_customer_id as referrer_customer_id,
+        raw_referred_customer_id as referred_customer_id,
+        {{ to_utc_timestamp('raw_sent_at') }} as sent_at,
+        {{ to_utc_timestamp('raw_converted_at') }} as converted_at,
+        lower(raw_channel) as channel
+    from cleaned
+),
+
+checked as (
+    select
+        typed.*,
+        raw_referral_id as _source_key,
+        case
+            when referral_id is null then 'missing_primary_key'
+            when referrer_customer_id is null then 'missing_customer_id'
+            when raw_sent_at is null then 'missing_value'
+            when sent_at is null or {{ is_unparseable('raw_converted_at', 'converted_at') }} then 'invalid_timestamp'
+            when {{ is_future('sent_at') }} or {{ is_future('converted_at') }} then 'future_timestamp'
+            when referrer_customer_id = referred_customer_id then 'self_referral'
+            when converted_at < sent_at then 'conversion_before_sent'
+            when referrers.customer_id is null
+                or (referred_customer_id is not null and referred.customer_id is null) then 'unknown_customer'
+        end as _check_reason
+    from typed
+    left join customers as referrers
+        on typed.referrer_customer_id = referrers.customer_id
+    left join customers as referred
+        on typed.referred_customer_id = referred.customer_id
+),
+
+{{ deduplicate(
+    'checked',
+    key=['referral_id'],
+    compare=['referrer_customer_id', 'referred_customer_id', 'sent_at', 'converted_at', 'channel']
+) }}
+
+select
+    referral_id,
+    referrer_customer_id,
+    referred_customer_id,
+    sent_at,
+    converted_at,
+    channel,
+    rejection_reason,
+    _source_key as source_key,
+    _source_file as source_file,
+    record
+from deduplicated

@@ -1,0 +1,61 @@
+-- depends_on: {{ source('raw', 'support_tickets') }}
+with source as (
+    {{ read_raw('support_tickets') }}
+),
+
+customers as (
+    select customer_id from {{ ref('stg_customers') }}
+),
+
+cleaned as (
+    {{ clean_raw_columns('support_tickets', 'source') }}
+),
+
+typed as (
+    select
+        cleaned.*,
+        raw_ticket_id as ticket_id,
+        raw_customer_id as customer_id,
+        {{ to_utc_timestamp('raw_opened_at') }} as opened_at,
+        {{ to_utc_timestamp('raw_resolved_at') }} as resolved_at,
+        lower(raw_category) as category,
+        lower(raw_channel) as channel
+    from cleaned
+),
+
+checked as (
+    select
+        typed.*,
+        raw_ticket_id as _source_key,
+        case
+            when ticket_id is null then 'missing_primary_key'
+            when typed.customer_id is null then 'missing_customer_id'
+            when raw_opened_at is null then 'missing_value'
+            when opened_at is null or {{ is_unparseable('raw_resolved_at', 'resolved_at') }} then 'invalid_timestamp'
+            when {{ is_future('opened_at') }} or {{ is_future('resolved_at') }} then 'future_timestamp'
+            when resolved_at < opened_at then 'resolved_before_opened'
+            when customers.customer_id is null then 'unknown_customer'
+        end as _check_reason
+    from typed
+    left join customers
+        on typed.customer_id = customers.customer_id
+),
+
+{{ deduplicate(
+    'checked',
+    key=['ticket_id'],
+    compare=['customer_id', 'opened_at', 'resolved_at', 'category', 'channel']
+) }}
+
+select
+    ticket_id,
+    customer_id,
+    opened_at,
+    resolved_at,
+    category,
+    channel,
+    rejection_reason,
+    _source_key as source_key,
+    _source_file as source_file,
+    record
+from deduplicated

@@ -1,0 +1,65 @@
+-- depends_on: {{ source('raw', 'survey_responses') }}
+with source as (
+    {{ read_raw('survey_responses') }}
+),
+
+customers as (
+    select customer_id from {{ ref('stg_customers') }}
+),
+
+cleaned as (
+    {{ clean_raw_columns('survey_responses', 'source') }}
+),
+
+typed as (
+    select
+        cleaned.*,
+        raw_response_id as response_id,
+        raw_customer_id as customer_id,
+        {{ to_utc_timestamp('raw_responded_at') }} as responded_at,
+        {{ to_integer('raw_nps_score') }} as nps_score,
+        {{ to_integer('raw_csat_score') }} as csat_score,
+        lower(raw_touchpoint) as touchpoint
+    from cleaned
+),
+
+checked as (
+    select
+        typed.*,
+        raw_response_id as _source_key,
+        case
+            when response_id is null then 'missing_primary_key'
+            when typed.customer_id is null then 'missing_customer_id'
+            -- a response must carry at least one score to be a response
+            when raw_responded_at is null or (raw_nps_score is null and raw_csat_score is null) then 'missing_value'
+            when responded_at is null then 'invalid_timestamp'
+            when {{ is_unparseable('raw_nps_score', 'nps_score') }}
+                or {{ is_unparseable('raw_csat_score', 'csat_score') }} then 'invalid_number'
+            when {{ is_future('responded_at') }} then 'future_timestamp'
+            when nps_score not between 0 and 10 then 'nps_out_of_range'
+            when csat_score not between 1 and 5 then 'csat_out_of_range'
+            when customers.customer_id is null then 'unknown_customer'
+        end as _check_reason
+    from typed
+    left join customers
+        on typed.customer_id = customers.customer_id
+),
+
+{{ deduplicate(
+    'checked',
+    key=['response_id'],
+    compare=['customer_id', 'responded_at', 'nps_score', 'csat_score', 'touchpoint']
+) }}
+
+select
+    response_id,
+    customer_id,
+    responded_at,
+    nps_score,
+    csat_score,
+    touchpoint,
+    rejection_reason,
+    _source_key as source_key,
+    _source_file as source_file,
+    record
+from deduplicated

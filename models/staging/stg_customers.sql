@@ -1,0 +1,15 @@
+with checked as (
+    select * from {{ ref('base_customers') }}
+),
+
+staged as (
+    select
+        customer_id,
+        created_at,
+        country,
+        acquisition_channel
+    from checked
+    where rejection_reason is null
+)
+
+select * from staged
