@@ -180,6 +180,15 @@
 {% macro check_raw_contract() %}
     {#- on-run-start: fail fast, before any model, when a raw file breaks the contract. -#}
     {% if execute and flags.WHICH in ('run', 'build', 'test', 'compile') %}
+        {% set declared = [] %}
+        {% for node in graph.sources.values() if node.source_name == 'raw' %}
+            {% do declared.append(node.name) %}
+        {% endfor %}
+        {% if declared | sort != raw_table_names() | sort %}
+            {{ exceptions.raise_compiler_error(
+                "raw_table_names() (macros/raw_files.sql) lists " ~ (raw_table_names() | sort | join(', '))
+                ~ " but the `raw` source declares " ~ (declared | sort | join(', ')) ~ ": keep them the same.") }}
+        {% endif %}
         {% for table_name in raw_table_names() %}
             {% do raw_files(table_name) %}
         {% endfor %}

@@ -1,0 +1,59 @@
+# journey-metrics: `make demo` builds everything on demo data, `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
+
+# The two environment variables of the product (see README). Absolute paths, so dbt may run anywhere.
+DEMO_DIR := $(CURDIR)/data/demo
+export JOURNEY_RAW_DIR ?= $(DEMO_DIR)
+export JOURNEY_DUCKDB_PATH ?= $(CURDIR)/warehouse/journey.duckdb
+# Closed network: no telemetry calls.
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+DEMO_CUSTOMERS ?= 5000
+DEMO_SEED ?= 42
+
+.PHONY: help setup demo-data build report demo test clean
+
+help:
+	@echo "make demo   set up .venv, generate the demo data if missing, dbt build, print headline figures"
+	@echo "make test   set up .venv and run the whole test suite (pytest, which drives dbt)"
+	@echo "make setup  only create .venv with the pinned dependencies"
+	@echo "make build  dbt build on JOURNEY_RAW_DIR into JOURNEY_DUCKDB_PATH"
+	@echo "make clean  remove .venv, target/, warehouse/ and the demo data"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	rm -f $(VENV)/.installed-*
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Generates the default demo data when JOURNEY_RAW_DIR is the demo folder and the data is missing
+# (ground_truth.json is written last, so a half-written folder is generated again).
+demo-data: setup
+	@if [ "$(JOURNEY_RAW_DIR)" = "$(DEMO_DIR)" ] && [ ! -f "$(DEMO_DIR)/ground_truth.json" ]; then \
+		echo "Generating demo data ($(DEMO_CUSTOMERS) customers, seed $(DEMO_SEED)) into $(DEMO_DIR)"; \
+		$(BIN)/python -m journey_metrics.generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out "$(DEMO_DIR)"; \
+	fi
+
+build: setup
+	@mkdir -p "$(dir $(JOURNEY_DUCKDB_PATH))"
+	$(BIN)/dbt build
+
+report: setup
+	$(BIN)/python -m journey_metrics.report
+
+demo: demo-data build report
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) target dbt_packages logs warehouse data/demo

@@ -1,0 +1,69 @@
+"""Print headline figures from the warehouse after a build: `python -m journey_metrics.report`.
+
+Opens the DuckDB file read-only (JOURNEY_DUCKDB_PATH), so it never holds the writer's lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import duckdb
+
+from journey_metrics.contract import raw_tables
+from journey_metrics.paths import default_duckdb_path
+
+
+def staging_summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
+    """(table, staged rows, rejected rows) for every raw table."""
+    rejected = dict(
+        con.execute("select source_table, count(*) from rejected_rows group by source_table").fetchall()
+    )
+    return [
+        (table, con.execute(f"select count(*) from stg_{table}").fetchone()[0], rejected.get(table, 0))
+        for table in raw_tables()
+    ]
+
+
+def rejection_reasons(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    return con.execute(
+        """
+        select source_table, reason, count(*) as rows
+        from rejected_rows
+        group by source_table, reason
+        order by source_table, rows desc, reason
+        """
+    ).fetchall()
+
+
+def render(con: duckdb.DuckDBPyConnection) -> str:
+    lines = ["Staging: raw rows = staged + rejected", f"  {'table':<24}{'staged':>12}{'rejected':>10}"]
+    for table, staged, rejected in staging_summary(con):
+        lines.append(f"  {table:<24}{staged:>12,}{rejected:>10,}")
+    reasons = rejection_reasons(con)
+    if reasons:
+        lines.append("Rejected rows by reason (see rejected_rows):")
+        lines += [f"  {table:<24}{reason:<26}{rows:>8,}" for table, reason, rows in reasons]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Print headline figures from the built warehouse.")
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("JOURNEY_DUCKDB_PATH") or str(default_duckdb_path()),
+        help="DuckDB warehouse file (default: JOURNEY_DUCKDB_PATH)",
+    )
+    args = parser.parse_args(argv)
+    if not Path(args.db).exists():
+        print(f"No warehouse at {args.db}: run `make demo` (or `dbt build`) first.", file=sys.stderr)
+        return 1
+    with duckdb.connect(args.db, read_only=True) as con:
+        print(render(con))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""Helpers for tests that drive dbt: write raw tables, run dbt in a subprocess, query the warehouse."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from journey_metrics.contract import raw_columns, raw_tables
+from journey_metrics.paths import REPO_ROOT
+
+DBT = Path(sys.executable).with_name("dbt")
+# A fixed reference time, so `future_timestamp` does not depend on the day the tests run.
+AS_OF = "2026-01-01T00:00:00Z"
+
+
+def write_csv(path: Path, table: str, rows: list[dict], columns: list[str] | None = None) -> Path:
+    """One CSV file of `table` (contract columns unless `columns` is given); missing keys are empty."""
+    columns = columns or raw_columns(table)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
+    return path
+
+
+def write_tables(raw_dir: Path, tables: dict[str, list[dict]], file_name: str = "part-1.csv") -> None:
+    """One file per table; every contract table gets a file (header-only when it has no rows)."""
+    for table in raw_tables():
+        write_csv(raw_dir / table / file_name, table, tables.get(table, []))
+
+
+def run_dbt(
+    args: list[str],
+    raw_dir: Path,
+    db_path: Path,
+    tmp_path: Path,
+    vars: dict | None = None,
+) -> subprocess.CompletedProcess:
+    """Run dbt from the repository root against `raw_dir`, writing `db_path`; never raises."""
+    env = {
+        **os.environ,
+        "JOURNEY_RAW_DIR": str(raw_dir),
+        "JOURNEY_DUCKDB_PATH": str(db_path),
+        "DBT_TARGET_PATH": str(tmp_path / "dbt_target"),
+        "DBT_LOG_PATH": str(tmp_path / "dbt_logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    command = [str(DBT), *args, "--vars", yaml.safe_dump({"as_of": AS_OF, **(vars or {})})]
+    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+
+
+def dbt_build(raw_dir: Path, tmp_path: Path, vars: dict | None = None) -> Path:
+    """`dbt build` that must succeed; returns the warehouse path."""
+    db_path = tmp_path / "warehouse.duckdb"
+    result = run_dbt(["build"], raw_dir, db_path, tmp_path, vars)
+    assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    return db_path
+
+
+def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def count_raw_rows(raw_dir: Path, table: str) -> int:
+    """Rows in a raw table's files, counted without DuckDB's CSV reader (csv module / pyarrow)."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    for path in sorted((raw_dir / table).rglob("*")):
+        if path.suffix.lower() == ".csv":
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                total += sum(1 for _ in csv.reader(handle)) - 1
+        elif path.suffix.lower() == ".parquet":
+            total += pq.ParquetFile(path).metadata.num_rows
+    return total
+
+
+def assert_reconciles(raw_dir: Path, db_path: Path) -> dict[str, tuple[int, int, int]]:
+    """raw rows = staged rows + rejected rows, for every table; returns the counts."""
+    counts = {}
+    for table in raw_tables():
+        raw = count_raw_rows(raw_dir, table)
+        staged = query(db_path, f"select count(*) from stg_{table}")[0][0]
+        rejected = query(db_path, "select count(*) from rejected_rows where source_table = ?", [table])[0][0]
+        assert raw == staged + rejected, f"{table}: raw {raw} != staged {staged} + rejected {rejected}"
+        counts[table] = (raw, staged, rejected)
+    return counts
