@@ -1,0 +1,65 @@
+-- Every staged event with its session: the tracker's session_id when it gave one; otherwise a
+-- session derived from the customer's events without one, a new session starting after more than
+-- var session_inactivity_minutes (default 30) without an event.
+with events as (
+    select * from {{ ref('stg_events') }}
+),
+
+untracked as (
+    select
+        event_id,
+        customer_id,
+        occurred_at,
+        lag(occurred_at) over (
+            partition by customer_id
+            order by occurred_at, event_id
+        ) as previous_occurred_at
+    from events
+    where session_id is null
+),
+
+untracked_breaks as (
+    select
+        event_id,
+        customer_id,
+        occurred_at,
+        case
+            when previous_occurred_at is null then 1
+            when occurred_at - previous_occurred_at
+                > to_minutes(cast({{ var('session_inactivity_minutes') }} as bigint)) then 1
+            else 0
+        end as starts_session
+    from untracked
+),
+
+derived_sessions as (
+    select
+        event_id,
+        customer_id,
+        sum(starts_session) over (
+            partition by customer_id
+            order by occurred_at, event_id
+            rows between unbounded preceding and current row
+        ) as session_number
+    from untracked_breaks
+),
+
+final as (
+    select
+        events.event_id,
+        events.customer_id,
+        events.occurred_at,
+        events.event_type,
+        events.channel,
+        events.touchpoint,
+        coalesce(
+            events.session_id,
+            'derived-' || derived_sessions.customer_id || '-' || cast(derived_sessions.session_number as varchar)
+        ) as session_id,
+        events.session_id is null as is_derived_session
+    from events
+    left join derived_sessions
+        on derived_sessions.event_id = events.event_id
+)
+
+select * from final

@@ -1,0 +1,113 @@
+-- Pain points of the journey: what customers who stalled at a stage saw last, against what
+-- customers who moved on saw last before moving on.
+with customer_stages as (
+    select * from {{ ref('fct_customer_stages') }}
+),
+
+events as (
+    select * from {{ ref('stg_events') }}
+),
+
+stage_map as (
+    select * from {{ ref('stage_map') }}
+),
+
+-- every stage a customer reached, but the last stage of the journey (there is nothing to stall at)
+stays as (
+    select
+        customer_id,
+        stage,
+        stage_order,
+        reached_at,
+        lead(reached_at) over (partition by customer_id order by stage_order) as next_reached_at
+    from customer_stages
+    qualify stage_order < (select max(stage_order) from stage_map)
+),
+
+stay_outcomes as (
+    select
+        *,
+        next_reached_at is null as is_stalled
+    from stays
+),
+
+-- the var dropoff_last_events latest events of each stay: after reaching the stage and, for those
+-- who moved on, before they reached the next one
+last_events as (
+    select
+        stay_outcomes.customer_id,
+        stay_outcomes.stage,
+        stay_outcomes.stage_order,
+        stay_outcomes.is_stalled,
+        events.event_type,
+        coalesce(events.touchpoint, '(none)') as touchpoint
+    from stay_outcomes
+    inner join events
+        on events.customer_id = stay_outcomes.customer_id
+        and events.occurred_at >= stay_outcomes.reached_at
+        and (stay_outcomes.next_reached_at is null or events.occurred_at < stay_outcomes.next_reached_at)
+    qualify row_number() over (
+        partition by stay_outcomes.customer_id, stay_outcomes.stage
+        order by events.occurred_at desc, events.event_id desc
+    ) <= {{ var('dropoff_last_events') }}
+),
+
+seen as (
+    select
+        stage,
+        'event_type' as dimension,
+        event_type as value,
+        count(distinct case when is_stalled then customer_id end) as stalled_customers_seen,
+        count(distinct case when not is_stalled then customer_id end) as moved_on_customers_seen
+    from last_events
+    group by stage, event_type
+    union all
+    select
+        stage,
+        'touchpoint' as dimension,
+        touchpoint as value,
+        count(distinct case when is_stalled then customer_id end) as stalled_customers_seen,
+        count(distinct case when not is_stalled then customer_id end) as moved_on_customers_seen
+    from last_events
+    group by stage, touchpoint
+),
+
+stage_totals as (
+    select
+        stage,
+        stage_order,
+        count(case when is_stalled then 1 end) as stalled_customers,
+        count(case when not is_stalled then 1 end) as moved_on_customers
+    from stay_outcomes
+    group by stage, stage_order
+),
+
+shares as (
+    select
+        seen.stage,
+        stage_totals.stage_order,
+        seen.dimension,
+        seen.value,
+        stage_totals.stalled_customers,
+        seen.stalled_customers_seen,
+        seen.stalled_customers_seen / nullif(stage_totals.stalled_customers, 0) as stalled_share,
+        stage_totals.moved_on_customers,
+        seen.moved_on_customers_seen,
+        seen.moved_on_customers_seen / nullif(stage_totals.moved_on_customers, 0) as moved_on_share
+    from seen
+    inner join stage_totals
+        on stage_totals.stage = seen.stage
+),
+
+final as (
+    select
+        *,
+        stalled_share / nullif(moved_on_share, 0) as lift,
+        row_number() over (
+            partition by stage, dimension
+            order by stalled_share / nullif(moved_on_share, 0) desc nulls last, stalled_share desc, value
+        ) as pain_point_rank
+    from shares
+)
+
+select * from final
