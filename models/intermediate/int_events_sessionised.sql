@@ -1,3 +1,6 @@
+-- A table: fct_sessions and fct_touchpoints both read it.
+{{ config(materialized="table") }}
+
 -- Every staged event with its session: the tracker's session_id when it gave one; otherwise a
 -- session derived from the customer's events without one, a new session starting after more than
 -- var session_inactivity_minutes (default 30) without an event.
