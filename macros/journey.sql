@@ -79,3 +79,26 @@
         from grid
     )
 {% endmacro %}
+
+
+{% macro value_chain_activity_names() %}
+    {#- Activities of the seed value_chain_activities, in seed order (empty at parse time). -#}
+    {% if not execute %}
+        {{ return([]) }}
+    {% endif %}
+    {% set rows = run_query("select activity from " ~ ref('value_chain_activities') ~ " order by activity_type, activity") %}
+    {{ return(rows.columns[0].values() | list) }}
+{% endmacro %}
+
+
+{% macro bg_nbd_probability_alive(x, t_x, age, r, alpha, a, b) -%}
+    {#- P(alive | x, t_x, T) of BG/NBD (Fader, Hardie & Lee 2005, eq. 11) — the same formula as
+        journey_metrics.clv.probability_alive; x = 0 means never seen to drop out (1). -#}
+    case
+        when {{ x }} = 0 then 1.0
+        else 1.0 / (1.0 + exp(least(700.0,
+            ln({{ a }}) - ln({{ b }} + {{ x }} - 1)
+            + ({{ r }} + {{ x }}) * ln(({{ alpha }} + {{ age }}) / ({{ alpha }} + {{ t_x }}))
+        )))
+    end
+{%- endmacro %}

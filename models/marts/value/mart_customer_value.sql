@@ -1,0 +1,105 @@
+-- depends_on: {{ ref('value_chain_activities') }}
+-- One row per customer: what they bought, what serving them cost along the value chain, what
+-- they contributed, and what they are predicted to be worth.
+{% set activities = value_chain_activity_names() %}
+
+with customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+costs as (
+    select * from {{ ref('fct_customer_costs') }}
+    where not is_unallocated
+),
+
+predictions as (
+    select * from {{ ref('clv_predictions') }}
+),
+
+purchases as (
+    select
+        customer_id,
+        min(ordered_at) as first_order_at,
+        max(ordered_at) as last_order_at,
+        count(*) as orders,
+        sum(revenue) as revenue,
+        coalesce(sum(cost_of_goods), 0) as cost_of_goods
+    from orders
+    where is_completed
+    group by customer_id
+),
+
+refunds as (
+    select
+        customer_id,
+        count(*) as refunded_orders
+    from orders
+    where status = 'refunded'
+    group by customer_id
+),
+
+cost_to_serve as (
+    select
+        customer_id,
+        {% for activity in activities %}
+        coalesce(sum(allocated_cost) filter (where activity = {{ sql_string(activity) }}), 0) as cost_{{ activity }},
+        {% endfor %}
+        coalesce(sum(allocated_cost) filter (where activity not in ({{ sql_list(activities) if activities else "''" }})), 0)
+            as cost_other_activities,
+        sum(allocated_cost) as cost_to_serve
+    from costs
+    group by customer_id
+),
+
+data_end as (
+    select max(cast(ordered_at as date)) as data_end_date
+    from orders
+    where is_completed
+),
+
+final as (
+    select
+        customers.customer_id,
+        customers.cohort_month,
+        customers.first_touch_channel as acquisition_channel,
+        customers.furthest_stage,
+        purchases.first_order_at,
+        purchases.last_order_at,
+        coalesce(purchases.orders, 0) as orders,
+        coalesce(refunds.refunded_orders, 0) as refunded_orders,
+        coalesce(purchases.revenue, 0) as revenue,
+        coalesce(purchases.cost_of_goods, 0) as cost_of_goods,
+        coalesce(purchases.revenue, 0) - coalesce(purchases.cost_of_goods, 0) as gross_margin,
+        {% for activity in activities %}
+        coalesce(cost_to_serve.cost_{{ activity }}, 0) as cost_{{ activity }},
+        {% endfor %}
+        coalesce(cost_to_serve.cost_other_activities, 0) as cost_other_activities,
+        coalesce(cost_to_serve.cost_to_serve, 0) as cost_to_serve,
+        coalesce(purchases.revenue, 0) - coalesce(purchases.cost_of_goods, 0)
+            - coalesce(cost_to_serve.cost_to_serve, 0) as contribution,
+        predictions.expected_purchases,
+        predictions.expected_order_value,
+        predictions.predicted_clv,
+        predictions.probability_alive,
+        case
+            when purchases.last_order_at is not null then
+                data_end.data_end_date - cast(purchases.last_order_at as date) > {{ var('churn_inactivity_days') }}
+        end as is_churned,
+        predictions.probability_alive < {{ var('churn_p_alive_threshold') }} as is_churned_by_model
+    from customers
+    cross join data_end
+    left join purchases
+        on purchases.customer_id = customers.customer_id
+    left join refunds
+        on refunds.customer_id = customers.customer_id
+    left join cost_to_serve
+        on cost_to_serve.customer_id = customers.customer_id
+    left join predictions
+        on predictions.customer_id = customers.customer_id
+)
+
+select * from final

@@ -1,0 +1,9 @@
+"""BG/NBD and Gamma-Gamma parameters fitted by maximum likelihood (journey_metrics.clv)."""
+
+from journey_metrics.clv_tables import model_params
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    summary = dbt.ref("int_customer_clv_summary").df()
+    return model_params(summary, min_customers=int(dbt.config.get("clv_min_customers")))
