@@ -13,17 +13,17 @@ DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 UNIT_DAYS = {"day": 1.0, "week": 7.0}
 
 PARAMS_COLUMNS = {
-    "model": "object",
-    "parameter": "object",
+    "model": "string",
+    "parameter": "string",
     "value": "float64",
     "log_likelihood": "float64",
     "customers": "int64",
     "converged": "bool",
     "calibration_end": "datetime64[us]",
-    "time_unit": "object",
+    "time_unit": "string",
 }
 PREDICTION_COLUMNS = {
-    "customer_id": "object",
+    "customer_id": "string",
     "is_modelled": "bool",
     "expected_purchases": "float64",
     "probability_alive": "float64",
@@ -32,7 +32,7 @@ PREDICTION_COLUMNS = {
     "horizon_days": "float64",
 }
 HOLDOUT_COLUMNS = {
-    "frequency_bucket": "object",
+    "frequency_bucket": "string",
     "bucket_order": "int64",
     "customers": "int64",
     "actual_purchases": "float64",
