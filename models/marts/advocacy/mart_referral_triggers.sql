@@ -1,0 +1,102 @@
+-- Which moments precede referrals? For every kind of moment — each event type and each touchpoint
+-- of an event, a support ticket, a promoter survey response, a repeat (second or later) completed
+-- order — the share of moments followed by a referral from the same customer within
+-- var referral_trigger_window_days (14) after it, against the base rate: the same share over all
+-- moments of all kinds. lift = rate / base rate; rate_ci_* is the Wilson interval of the rate and
+-- lift_ci_* the log-normal (Katz) interval of the ratio, both at var nps_z (1.96).
+with events as (
+    select * from {{ ref('stg_events') }}
+),
+
+tickets as (
+    select * from {{ ref('stg_support_tickets') }}
+),
+
+responses as (
+    select * from {{ ref('stg_survey_responses') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+referrals as (
+    select * from {{ ref('stg_referrals') }}
+),
+
+moments as (
+    select 'event_type' as moment_kind, event_type as moment, customer_id, occurred_at as moment_at
+    from events
+    union all
+    select 'touchpoint' as moment_kind, touchpoint as moment, customer_id, occurred_at as moment_at
+    from events
+    where touchpoint is not null
+    union all
+    select 'support' as moment_kind, 'support_ticket' as moment, customer_id, opened_at as moment_at
+    from tickets
+    union all
+    select 'survey' as moment_kind, 'promoter_survey' as moment, customer_id, responded_at as moment_at
+    from responses
+    where nps_score >= {{ var('promoter_min_score') }}
+    union all
+    select 'order' as moment_kind, 'repeat_order' as moment, customer_id, ordered_at as moment_at
+    from orders
+    where completed_order_number >= 2
+),
+
+followed as (
+    select
+        moments.moment_kind,
+        moments.moment,
+        moments.customer_id,
+        moments.moment_at,
+        exists (
+            select 1
+            from referrals
+            where referrals.referrer_customer_id = moments.customer_id
+                and referrals.sent_at > moments.moment_at
+                and referrals.sent_at <= moments.moment_at
+                    + to_days(cast({{ var('referral_trigger_window_days') }} as integer))
+        ) as is_followed_by_referral
+    from moments
+),
+
+rates as (
+    select
+        moment_kind,
+        moment,
+        count(*) as moments,
+        count(*) filter (where is_followed_by_referral) as followed_by_referral
+    from followed
+    group by moment_kind, moment
+),
+
+base as (
+    select
+        sum(moments) as base_moments,
+        sum(followed_by_referral) as base_followed,
+        sum(followed_by_referral) / nullif(sum(moments), 0) as base_rate
+    from rates
+),
+
+final as (
+    select
+        rates.moment_kind,
+        rates.moment,
+        rates.moments,
+        rates.followed_by_referral,
+        rates.followed_by_referral / rates.moments as referral_rate,
+        {{ wilson_interval('rates.followed_by_referral', 'rates.moments', 'low') }} as rate_ci_low,
+        {{ wilson_interval('rates.followed_by_referral', 'rates.moments', 'high') }} as rate_ci_high,
+        base.base_rate,
+        (rates.followed_by_referral / rates.moments) / nullif(base.base_rate, 0) as lift,
+        {{ ratio_interval('rates.followed_by_referral', 'rates.moments', 'base.base_followed', 'base.base_moments', 'low') }}
+            as lift_ci_low,
+        {{ ratio_interval('rates.followed_by_referral', 'rates.moments', 'base.base_followed', 'base.base_moments', 'high') }}
+            as lift_ci_high,
+        rates.moments < {{ var('nps_min_responses') }} as is_small_sample
+    from rates
+    cross join base
+)
+
+select * from final
