@@ -99,15 +99,23 @@ shares as (
         on stage_totals.stage = seen.stage
 ),
 
-final as (
+flagged as (
     select
         *,
         stalled_share / nullif(moved_on_share, 0) as lift,
+        stalled_customers_seen + moved_on_customers_seen < {{ var('dropoff_min_customers') }} as is_small_sample
+    from shares
+),
+
+-- values seen by too few customers have noisy lifts: they rank after all the others
+final as (
+    select
+        *,
         row_number() over (
             partition by stage, dimension
-            order by stalled_share / nullif(moved_on_share, 0) desc nulls last, stalled_share desc, value
+            order by is_small_sample, lift desc nulls last, stalled_share desc, value
         ) as pain_point_rank
-    from shares
+    from flagged
 )
 
 select * from final
