@@ -38,8 +38,40 @@ def rejection_reasons(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, in
     ).fetchall()
 
 
+HEADLINES = {
+    "Customers aware → considering → buying → retained → advocates": """
+        select string_agg(format('{:,}', customers), ' → ' order by stage_order)
+        from (select stage_order, sum(customers) as customers from mart_stage_funnel group by stage_order)
+    """,
+    "Revenue net of refunds / contribution after cost to serve": """
+        select format('{:,.0f} / {:,.0f}', sum(revenue), sum(contribution)) from mart_customer_value
+    """,
+    "Predicted CLV, next horizon (sum)": "select format('{:,.0f}', sum(predicted_clv)) from mart_customer_value",
+    "NPS, last month with 30+ responses (95% interval)": """
+        select format('{:.1f} ({:.1f} to {:.1f})', nps, ci_low, ci_high)
+        from mart_nps_monthly where not is_small_sample order by response_month desc limit 1
+    """,
+    "Viral coefficient K (converted referrals per customer)": """
+        select format('{:.3f}', sum(referrals_converted) / sum(customers)) from mart_referrals
+    """,
+}
+
+
+def headlines(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """A few figures from the marts; a mart that is missing or empty shows as 'n/a'."""
+    figures = []
+    for label, sql in HEADLINES.items():
+        try:
+            value = con.execute(sql).fetchone()[0]
+        except duckdb.Error:
+            value = None
+        figures.append((label, value if value is not None else "n/a"))
+    return figures
+
+
 def render(con: duckdb.DuckDBPyConnection) -> str:
-    lines = ["Staging: raw rows = staged + rejected", f"  {'table':<24}{'staged':>12}{'rejected':>10}"]
+    lines = ["Headline figures"] + [f"  {label}: {value}" for label, value in headlines(con)]
+    lines += ["Staging: raw rows = staged + rejected", f"  {'table':<24}{'staged':>12}{'rejected':>10}"]
     for table, staged, rejected in staging_summary(con):
         lines.append(f"  {table:<24}{staged:>12,}{rejected:>10,}")
     reasons = rejection_reasons(con)
