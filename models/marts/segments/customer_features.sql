@@ -1,0 +1,139 @@
+-- One row per customer: the customer-level features the segmentation (python_models/
+-- customer_segments.py) clusters on, prepared in SQL as of the last day of data.
+with customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+touchpoints as (
+    select * from {{ ref('fct_touchpoints') }}
+),
+
+sessions as (
+    select * from {{ ref('fct_sessions') }}
+),
+
+tickets as (
+    select * from {{ ref('stg_support_tickets') }}
+),
+
+responses as (
+    select * from {{ ref('stg_survey_responses') }}
+),
+
+referrals as (
+    select * from {{ ref('stg_referrals') }}
+),
+
+as_of as (
+    select
+        cast(greatest(
+            (select max(ordered_at) from orders),
+            (select max(occurred_at) from touchpoints)
+        ) as date) as as_of_date
+),
+
+purchases as (
+    select
+        customer_id,
+        count(*) as frequency,
+        sum(revenue) as monetary,
+        max(ordered_at) as last_order_at
+    from orders
+    where is_completed
+    group by customer_id
+),
+
+engagement as (
+    select
+        customer_id,
+        count(*) as events,
+        count(*) filter (where stage = 'consideration') as consideration_events
+    from touchpoints
+    group by customer_id
+),
+
+session_counts as (
+    select
+        customer_id,
+        count(*) as sessions
+    from sessions
+    group by customer_id
+),
+
+support as (
+    select
+        customer_id,
+        count(*) as tickets,
+        {% for category in var('ticket_categories') %}
+        count(*) filter (where category = {{ sql_string(category) }}) as tickets_{{ category }},
+        {% endfor %}
+        count(*) filter (where category not in ({{ sql_list(var('ticket_categories')) }}) or category is null)
+            as tickets_other,
+        avg({{ hours_between('opened_at', 'resolved_at') }}) as avg_resolution_hours
+    from tickets
+    group by customer_id
+),
+
+latest_nps as (
+    select
+        customer_id,
+        arg_max(nps_score, responded_at) as latest_nps
+    from responses
+    where nps_score is not null
+    group by customer_id
+),
+
+referrals_sent as (
+    select
+        referrer_customer_id as customer_id,
+        count(*) as referrals_sent
+    from referrals
+    group by referrer_customer_id
+),
+
+final as (
+    select
+        customers.customer_id,
+        coalesce(as_of.as_of_date - cast(customers.awareness_at as date), 0) as tenure_days,
+        coalesce(
+            as_of.as_of_date - cast(purchases.last_order_at as date),
+            as_of.as_of_date - cast(customers.awareness_at as date),
+            0
+        ) as recency_days,
+        coalesce(purchases.frequency, 0) as frequency,
+        coalesce(purchases.monetary, 0) as monetary,
+        purchases.monetary / purchases.frequency as avg_order_value,
+        coalesce(engagement.events, 0) as events,
+        coalesce(session_counts.sessions, 0) as sessions,
+        coalesce(engagement.consideration_events, 0) as consideration_events,
+        coalesce(support.tickets, 0) as tickets,
+        {% for category in var('ticket_categories') %}
+        coalesce(support.tickets_{{ category }}, 0) as tickets_{{ category }},
+        {% endfor %}
+        coalesce(support.tickets_other, 0) as tickets_other,
+        support.avg_resolution_hours,
+        latest_nps.latest_nps,
+        coalesce(referrals_sent.referrals_sent, 0) as referrals_sent,
+        customers.furthest_stage,
+        customers.furthest_stage_order
+    from customers
+    cross join as_of
+    left join purchases
+        on purchases.customer_id = customers.customer_id
+    left join engagement
+        on engagement.customer_id = customers.customer_id
+    left join session_counts
+        on session_counts.customer_id = customers.customer_id
+    left join support
+        on support.customer_id = customers.customer_id
+    left join latest_nps
+        on latest_nps.customer_id = customers.customer_id
+    left join referrals_sent
+        on referrals_sent.customer_id = customers.customer_id
+)
+
+select * from final
