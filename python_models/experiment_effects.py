@@ -1,0 +1,11 @@
+"""Per factor level and interaction: difference from the reference with 95% CI, Holm-adjusted
+p-values, and the best treatment combination (journey_metrics.experiments)."""
+
+from journey_metrics.experiments import analyse
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    outcomes = dbt.ref("int_experiment_outcomes").df()
+    assignments = dbt.ref("stg_experiment_assignments").df()
+    return analyse(outcomes, assignments, "effects", list(dbt.config.get("experiment_reference_levels")))
