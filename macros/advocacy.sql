@@ -59,35 +59,3 @@
         from nps_estimates
     )
 {% endmacro %}
-
-
-{% macro wilson_interval(successes, trials, side) -%}
-    {#- Wilson score interval of a proportion at z = var nps_z; side is 'low' or 'high'. -#}
-    {%- set z = var('nps_z') -%}
-    {%- set sign = '-' if side == 'low' else '+' -%}
-    (
-        ({{ successes }} / {{ trials }} + {{ z }} * {{ z }} / (2.0 * {{ trials }})
-            {{ sign }} {{ z }} * sqrt(
-                ({{ successes }} / {{ trials }}) * (1 - {{ successes }} / {{ trials }}) / {{ trials }}
-                + {{ z }} * {{ z }} / (4.0 * {{ trials }} * {{ trials }})
-            ))
-        / (1 + {{ z }} * {{ z }} / {{ trials }})
-    )
-{%- endmacro %}
-
-
-{% macro ratio_interval(successes_a, trials_a, successes_b, trials_b, side) -%}
-    {#- Katz log interval of the ratio of two proportions (a / b) at z = var nps_z; null when either
-        proportion is 0. -#}
-    {%- set z = var('nps_z') -%}
-    {%- set sign = '-' if side == 'low' else '+' -%}
-    case
-        when {{ successes_a }} > 0 and {{ successes_b }} > 0 then
-            exp(
-                ln(({{ successes_a }} / {{ trials_a }}) / ({{ successes_b }} / {{ trials_b }}))
-                {{ sign }} {{ z }} * sqrt(
-                    1.0 / {{ successes_a }} - 1.0 / {{ trials_a }} + 1.0 / {{ successes_b }} - 1.0 / {{ trials_b }}
-                )
-            )
-    end
-{%- endmacro %}

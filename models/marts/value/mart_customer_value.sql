@@ -20,6 +20,10 @@ predictions as (
     select * from {{ ref('clv_predictions') }}
 ),
 
+segments as (
+    select * from {{ ref('customer_segments') }}
+),
+
 purchases as (
     select
         customer_id,
@@ -67,6 +71,8 @@ final as (
         customers.cohort_month,
         customers.first_touch_channel as acquisition_channel,
         customers.furthest_stage,
+        segments.segment_id,
+        segments.segment_name,
         purchases.first_order_at,
         purchases.last_order_at,
         coalesce(purchases.orders, 0) as orders,
@@ -100,6 +106,8 @@ final as (
         on cost_to_serve.customer_id = customers.customer_id
     left join predictions
         on predictions.customer_id = customers.customer_id
+    left join segments
+        on segments.customer_id = customers.customer_id
 )
 
 select * from final

@@ -1,0 +1,74 @@
+"""The segment tables the dbt Python models return (customer_segments), from customer_features and
+the k chosen in segment_k_selection. Plain DataFrames in and out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from journey_metrics import segmentation
+
+PROSPECT_SEGMENT_ID = 0
+PROSPECT_SEGMENT_NAME = "prospects (no purchase yet)"
+COLUMNS = {
+    "customer_id": "string",
+    "segment_id": "int64",
+    "segment_name": "string",
+    "distance_to_centroid": "float64",
+    "silhouette": "float64",
+}
+
+
+def assign_segments(
+    features: pd.DataFrame,
+    k_selection: pd.DataFrame,
+    columns: list[str],
+    log_columns: list[str],
+    seed: int,
+    n_init: int,
+    sample_size: int,
+) -> pd.DataFrame:
+    """Every customer's segment: buyers (frequency > 0) clustered by K-Means at the chosen k, with
+    their distance to the centroid and, for a seeded sample, their silhouette; customers without a
+    completed order in segment 0 (prospects)."""
+    buyers = features[features["frequency"] > 0].reset_index(drop=True)
+    prospects = features[~(features["frequency"] > 0)]
+    chosen = k_selection.loc[k_selection["is_chosen"].astype(bool), "k"]
+    parts = []
+    if len(chosen) and len(buyers) > int(chosen.iloc[0]):
+        k = int(chosen.iloc[0])
+        result = segmentation.segment(buyers, columns, log_columns, k, k, seed, n_init, sample_size)
+        assigned = result.assignments.copy()
+        x = segmentation.prepare(buyers, columns, log_columns)
+        silhouettes = _sampled_silhouettes(x, assigned["segment_id"].to_numpy(), seed, sample_size)
+        assigned["silhouette"] = silhouettes
+        parts.append(assigned)
+    elif len(buyers):
+        parts.append(pd.DataFrame({"customer_id": buyers["customer_id"], "segment_id": 1,
+                                   "segment_name": "all buyers", "distance_to_centroid": np.nan,
+                                   "silhouette": np.nan}))
+    parts.append(pd.DataFrame({
+        "customer_id": prospects["customer_id"],
+        "segment_id": PROSPECT_SEGMENT_ID,
+        "segment_name": PROSPECT_SEGMENT_NAME,
+        "distance_to_centroid": np.nan,
+        "silhouette": np.nan,
+    }))
+    frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
+    if frame is None:
+        return pd.DataFrame(columns=list(COLUMNS)).astype(COLUMNS)
+    return frame[list(COLUMNS)].astype(COLUMNS)
+
+
+def _sampled_silhouettes(x: np.ndarray, labels: np.ndarray, seed: int, sample_size: int) -> np.ndarray:
+    """Silhouette of a seeded sample of customers (NaN for the others)."""
+    from sklearn.metrics import silhouette_samples
+
+    values = np.full(len(x), np.nan)
+    if len(set(labels)) < 2:
+        return values
+    rng = np.random.default_rng(seed)
+    idx = np.arange(len(x)) if len(x) <= sample_size else np.sort(rng.choice(len(x), sample_size, replace=False))
+    if len(set(labels[idx])) > 1:
+        values[idx] = silhouette_samples(x[idx], labels[idx])
+    return values
