@@ -6,6 +6,7 @@
     {#- Wilson score interval of a proportion at z = var nps_z; side is 'low' or 'high'. -#}
     {%- set z = var('nps_z') -%}
     {%- set sign = '-' if side == 'low' else '+' -%}
+    {%- set successes, trials = '(' ~ successes ~ ')', '(' ~ trials ~ ')' -%}
     (
         ({{ successes }} / {{ trials }} + {{ z }} * {{ z }} / (2.0 * {{ trials }})
             {{ sign }} {{ z }} * sqrt(
@@ -22,6 +23,8 @@
         proportion is 0. -#}
     {%- set z = var('nps_z') -%}
     {%- set sign = '-' if side == 'low' else '+' -%}
+    {%- set successes_a, trials_a = '(' ~ successes_a ~ ')', '(' ~ trials_a ~ ')' -%}
+    {%- set successes_b, trials_b = '(' ~ successes_b ~ ')', '(' ~ trials_b ~ ')' -%}
     case
         when {{ successes_a }} > 0 and {{ successes_b }} > 0 then
             exp(
@@ -35,13 +38,15 @@
 
 
 {% macro two_proportion_z(successes_a, trials_a, successes_b, trials_b) -%}
-    {#- z statistic of p_a − p_b with the pooled standard error; null when it cannot be computed. -#}
+    {#- z statistic of p_a − p_b with the pooled standard error; null when it cannot be computed.
+        Arguments may be expressions: each is parenthesised. -#}
+    {%- set xa, na, xb, nb = '(' ~ successes_a ~ ')', '(' ~ trials_a ~ ')', '(' ~ successes_b ~ ')', '(' ~ trials_b ~ ')' -%}
     (
-        ({{ successes_a }} / nullif({{ trials_a }}, 0) - {{ successes_b }} / nullif({{ trials_b }}, 0))
+        ({{ xa }} / nullif({{ na }}, 0) - {{ xb }} / nullif({{ nb }}, 0))
         / nullif(sqrt(
-            (({{ successes_a }}) + ({{ successes_b }})) / nullif(({{ trials_a }}) + ({{ trials_b }}), 0)
-            * (1 - (({{ successes_a }}) + ({{ successes_b }})) / nullif(({{ trials_a }}) + ({{ trials_b }}), 0))
-            * (1.0 / nullif({{ trials_a }}, 0) + 1.0 / nullif({{ trials_b }}, 0))
+            ({{ xa }} + {{ xb }}) / nullif({{ na }} + {{ nb }}, 0)
+            * (1 - ({{ xa }} + {{ xb }}) / nullif({{ na }} + {{ nb }}, 0))
+            * (1.0 / nullif({{ na }}, 0) + 1.0 / nullif({{ nb }}, 0))
         ), 0)
     )
 {%- endmacro %}
