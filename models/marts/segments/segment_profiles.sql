@@ -1,16 +1,24 @@
 -- One row per segment: its size and share, its centroid in original units (the mean of each
--- feature over its members), its mean silhouette (over the sampled members), and the k chosen with
--- the silhouette of every k tried.
+-- clustering feature over its members, as JSON text; segment_centroids has them one per row), its
+-- mean silhouette (over the sampled members), and the k chosen with the silhouette of every k tried.
 with segments as (
     select * from {{ ref('customer_segments') }}
 ),
 
-features as (
-    select * from {{ ref('customer_features') }}
-),
-
 k_selection as (
     select * from {{ ref('segment_k_selection') }}
+),
+
+centroids as (
+    select * from {{ ref('segment_centroids') }}
+),
+
+centroid_json as (
+    select
+        segment_id,
+        cast(json_group_object(feature, round(mean_value, 4)) as varchar) as centroid
+    from centroids
+    group by segment_id
 ),
 
 k_summary as (
@@ -27,24 +35,25 @@ profiles as (
         segments.segment_name,
         count(*) as customers,
         count(*) / sum(count(*)) over () as share,
-        avg(segments.silhouette) as silhouette,
-        {% for feature in var('segment_features') %}
-        avg(features.{{ feature }}) as avg_{{ feature }},
-        {% endfor %}
-        avg(features.avg_order_value) as avg_avg_order_value
+        avg(segments.silhouette) as silhouette
     from segments
-    inner join features
-        on features.customer_id = segments.customer_id
     group by segments.segment_id, segments.segment_name
 ),
 
 final as (
     select
-        profiles.*,
+        profiles.segment_id,
+        profiles.segment_name,
+        profiles.customers,
+        profiles.share,
+        profiles.silhouette,
+        centroid_json.centroid,
         k_summary.chosen_k,
         k_summary.silhouette_by_k
     from profiles
     cross join k_summary
+    left join centroid_json
+        on centroid_json.segment_id = profiles.segment_id
 )
 
 select * from final
