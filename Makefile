@@ -24,7 +24,7 @@ help:
 	@echo "make demo   set up .venv, generate the demo data if missing, dbt build, print headline figures"
 	@echo "make test   set up .venv and run the whole test suite (pytest, which drives dbt)"
 	@echo "make setup  only create .venv with the pinned dependencies"
-	@echo "make build  dbt build on JOURNEY_RAW_DIR into JOURNEY_DUCKDB_PATH"
+	@echo "make build  dbt build on JOURNEY_RAW_DIR into a new release, then publish it at JOURNEY_DUCKDB_PATH"
 	@echo "make clean  remove .venv, target/, warehouse/ and the demo data"
 
 setup: $(STAMP)
@@ -43,9 +43,9 @@ demo-data: setup
 		$(BIN)/python -m journey_metrics.generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out "$(DEMO_DIR)"; \
 	fi
 
+# Builds a new release and switches JOURNEY_DUCKDB_PATH to it atomically: readers never wait.
 build: setup
-	@mkdir -p "$(dir $(JOURNEY_DUCKDB_PATH))"
-	$(BIN)/dbt build
+	$(BIN)/python -m journey_metrics.publish build
 
 report: setup
 	$(BIN)/python -m journey_metrics.report

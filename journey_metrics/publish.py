@@ -1,0 +1,94 @@
+"""Build the warehouse without disturbing its readers: `python -m journey_metrics.publish [dbt args]`.
+
+DuckDB allows one writer or many readers per file, never both, so dashboards and analysts must not
+read the file dbt is writing. JOURNEY_DUCKDB_PATH is therefore a symbolic link to the published
+release, `<dir>/releases/<id>/<name>.duckdb`. A build:
+
+1. copies the published file into a new release folder (incremental models keep their state) or
+   starts empty;
+2. runs `dbt <args>` (default: `build`) against the copy, in a subprocess;
+3. on success, switches the link to the new release in one atomic rename; on failure, deletes the
+   new release and leaves the published one untouched.
+
+A reader opening JOURNEY_DUCKDB_PATH (read-only) always gets a complete release: the previous one
+while a build runs, the new one after. A reader that opened the previous release keeps it until it
+closes; releases older than the last `--keep` are deleted (an open file lives on until closed).
+Every release keeps the file name, because DuckDB views name their catalog after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from journey_metrics.paths import REPO_ROOT, default_duckdb_path
+
+
+def releases_dir(link: Path) -> Path:
+    return link.parent / "releases"
+
+
+def new_release(link: Path) -> Path:
+    """A new, empty release folder; its warehouse file has the link's file name."""
+    folder = releases_dir(link) / time.strftime("%Y%m%dT%H%M%S") / str(time.time_ns())
+    folder.mkdir(parents=True)
+    return folder / link.name
+
+
+def switch(link: Path, target: Path) -> None:
+    """Point `link` at `target` atomically (a rename over the old link or file)."""
+    temporary = link.with_name(f".{link.name}.{os.getpid()}.switch")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(os.path.relpath(target, link.parent))
+    os.replace(temporary, link)
+
+
+def prune(link: Path, keep: int) -> None:
+    """Delete all but the `keep` newest releases, never the published one."""
+    published = link.resolve() if link.exists() else None
+    files = sorted(releases_dir(link).glob(f"*/*/{link.name}"), key=lambda p: p.parent.name, reverse=True)
+    for old in files[keep:]:
+        if old.resolve() != published:
+            shutil.rmtree(old.parent, ignore_errors=True)
+            try:
+                old.parent.parent.rmdir()
+            except OSError:
+                pass
+
+
+def publish(dbt_args: list[str], link: Path, keep: int = 2) -> int:
+    link = link.absolute()
+    link.parent.mkdir(parents=True, exist_ok=True)
+    target = new_release(link)
+    if link.exists():
+        shutil.copy2(link.resolve(), target)
+    env = {**os.environ, "JOURNEY_DUCKDB_PATH": str(target)}
+    dbt = Path(sys.executable).with_name("dbt")
+    result = subprocess.run([str(dbt), *dbt_args], cwd=REPO_ROOT, env=env)
+    if result.returncode != 0:
+        shutil.rmtree(target.parent, ignore_errors=True)
+        print(f"dbt failed: {link} still serves the previous release.", file=sys.stderr)
+        return result.returncode
+    switch(link, target)
+    prune(link, keep)
+    print(f"published {target} as {link}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build into a new release and switch readers to it atomically.")
+    parser.add_argument("--keep", type=int, default=2, help="releases to keep (default 2)")
+    parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt command and arguments (default: build)")
+    args = parser.parse_args(argv)
+    link = Path(os.environ.get("JOURNEY_DUCKDB_PATH") or default_duckdb_path())
+    dbt_args = [a for a in args.dbt_args if a != "--"] or ["build"]
+    return publish(dbt_args, link, keep=args.keep)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
