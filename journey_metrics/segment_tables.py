@@ -72,3 +72,26 @@ def _sampled_silhouettes(x: np.ndarray, labels: np.ndarray, seed: int, sample_si
     if len(set(labels[idx])) > 1:
         values[idx] = silhouette_samples(x[idx], labels[idx])
     return values
+
+
+K_SELECTION_COLUMNS = {"k": "int64", "silhouette": "float64", "is_chosen": "bool"}
+
+
+def k_selection(
+    features: pd.DataFrame,
+    columns: list[str],
+    log_columns: list[str],
+    k_min: int,
+    k_max: int,
+    seed: int,
+    n_init: int,
+    sample_size: int,
+) -> pd.DataFrame:
+    """Silhouette of every k tried on the buyers (customers with frequency > 0); empty when there
+    are too few buyers to cluster."""
+    buyers = features[features["frequency"] > 0]
+    if len(buyers) <= max(k_min, 2):
+        return pd.DataFrame(columns=list(K_SELECTION_COLUMNS)).astype(K_SELECTION_COLUMNS)
+    x = segmentation.prepare(buyers, columns, log_columns)
+    table = segmentation.choose_k(x, range(k_min, k_max + 1), seed=seed, n_init=n_init, sample_size=sample_size)
+    return table.astype(K_SELECTION_COLUMNS)

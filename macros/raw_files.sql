@@ -60,7 +60,8 @@
     quote = '"',
     escape = '"',
     union_by_name = true,
-    filename = true
+    filename = true,
+    null_padding = true
 {%- endmacro %}
 
 
@@ -92,6 +93,25 @@
     {% endif %}
 
     {% set required = raw_columns(table_name) %}
+    {% set problems = [] %}
+    {% if csv_files %}
+        {#- files no reader can make sense of: empty (not even a header) or not UTF-8 -#}
+        {% set unreadable_check %}
+            select
+                filename,
+                case when size = 0 then 'is empty: a CSV needs at least its header row'
+                    else 'is not UTF-8 encoded: save it as UTF-8' end as problem
+            from read_blob([{% for f in csv_files %}{{ sql_string(f) }}{{ ", " if not loop.last }}{% endfor %}])
+            where size = 0 or try(decode(content)) is null
+            order by filename
+        {% endset %}
+        {% for row in run_query(unreadable_check).rows %}
+            {% do problems.append("  table '" ~ table_name ~ "', file '" ~ row[0] ~ "' " ~ row[1]) %}
+        {% endfor %}
+    {% endif %}
+    {% if problems %}
+        {{ exceptions.raise_compiler_error("Raw data contract broken: unreadable file.\n" ~ (problems | join("\n"))) }}
+    {% endif %}
     {% set check %}
         with expected as (
             select unnest([{% for c in required %}{{ sql_string(c) }}{{ ", " if not loop.last }}{% endfor %}]) as column_name
@@ -119,27 +139,44 @@
                 lower(column_name) as column_name
             from (describe select * from read_csv({{ sql_string(f) }}, {{ csv_options() }}))
             {% endfor %}
+        ),
+
+        missing as (
+            select
+                files.file,
+                ': missing column(s) ' || string_agg(expected.column_name, ', ' order by expected.column_name) as problem
+            from files
+            cross join expected
+            anti join found
+                on found.file = files.file
+                and found.column_name = expected.column_name
+            group by files.file
+        ),
+
+        -- a CSV line with more fields than the header shows up as an unnamed column
+        overlong as (
+            select
+                file,
+                ': has lines with more fields than its header (a stray delimiter or an unquoted comma?)' as problem
+            from found
+            where regexp_matches(column_name, '^column[0-9]+$')
+                and column_name not in (select column_name from expected)
+            group by file
         )
 
-        select
-            files.file,
-            string_agg(expected.column_name, ', ' order by expected.column_name) as missing_columns
-        from files
-        cross join expected
-        anti join found
-            on found.file = files.file
-            and found.column_name = expected.column_name
-        group by files.file
-        order by files.file
+        select file, problem from missing
+        union all
+        select file, problem from overlong
+        order by file, problem
     {% endset %}
     {% set missing = run_query(check) %}
     {% if missing.rows | length > 0 %}
         {% set lines = [] %}
         {% for row in missing.rows %}
-            {% do lines.append("  table '" ~ table_name ~ "', file '" ~ row[0] ~ "': missing column(s) " ~ row[1]) %}
+            {% do lines.append("  table '" ~ table_name ~ "', file '" ~ row[0] ~ "'" ~ row[1]) %}
         {% endfor %}
         {{ exceptions.raise_compiler_error(
-            "Raw data contract broken: a required column is missing.\n" ~ (lines | join("\n"))
+            "Raw data contract broken: a file does not match its table's columns.\n" ~ (lines | join("\n"))
             ~ "\nRequired columns of '" ~ table_name ~ "': " ~ (required | join(', '))) }}
     {% endif %}
     {{ return({'csv': csv_files, 'parquet': parquet_files, 'folder': folder}) }}
