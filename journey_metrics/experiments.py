@@ -49,7 +49,7 @@ def design(outcomes: pd.DataFrame, assignments: pd.DataFrame, experiment_id: str
     factors = sorted(levels.columns.astype(str))
     rows = outcomes[(outcomes["experiment_id"] == experiment_id) & outcomes["outcome"].notna()]
     frame = rows[["customer_id", "outcome"]].merge(levels.reset_index(), on="customer_id", how="inner")
-    frame = frame.dropna(subset=factors)
+    frame = frame.dropna(subset=factors).sort_values("customer_id", kind="stable")  # order-independent sums
     frame["outcome"] = frame["outcome"].astype(float)
     return frame.reset_index(drop=True), factors
 

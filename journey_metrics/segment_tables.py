@@ -31,6 +31,8 @@ def assign_segments(
     """Every customer's segment: buyers (frequency > 0) clustered by K-Means at the chosen k, with
     their distance to the centroid and, for a seeded sample, their silhouette; customers without a
     completed order in segment 0 (prospects)."""
+    # sorted, so that the same customers give the same segments whatever order SQL returned them in
+    features = features.sort_values("customer_id", kind="stable")
     buyers = features[features["frequency"] > 0].reset_index(drop=True)
     prospects = features[~(features["frequency"] > 0)]
     chosen = k_selection.loc[k_selection["is_chosen"].astype(bool), "k"]
@@ -89,7 +91,7 @@ def k_selection(
 ) -> pd.DataFrame:
     """Silhouette of every k tried on the buyers (customers with frequency > 0); empty when there
     are too few buyers to cluster."""
-    buyers = features[features["frequency"] > 0]
+    buyers = features[features["frequency"] > 0].sort_values("customer_id", kind="stable")
     if len(buyers) <= max(k_min, 2):
         return pd.DataFrame(columns=list(K_SELECTION_COLUMNS)).astype(K_SELECTION_COLUMNS)
     x = segmentation.prepare(buyers, columns, log_columns)

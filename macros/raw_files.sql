@@ -183,10 +183,12 @@
 {% endmacro %}
 
 
-{% macro read_raw(table_name) %}
+{% macro read_raw(table_name, skip_files=none) %}
     {#-
         A select of one raw table: every contract column as text (as it arrived) plus
-        `_source_file`. At parse time, when nothing may be read, a typed empty stand-in.
+        `_source_file`. With skip_files (a list of paths), only the other files are read: an
+        incremental model reads the files it has not processed yet. At parse time, when nothing may
+        be read, a typed empty stand-in.
     -#}
     {% if not execute %}
         select cast(null as varchar) as _source_file
@@ -194,11 +196,26 @@
         {% set columns = raw_columns(table_name) %}
         {% set files = raw_files(table_name) %}
         {% set branches = [] %}
-        {% if files.csv %}
-            {% do branches.append("read_csv(" ~ sql_string(files.folder ~ '/**/*.csv') ~ ", " ~ csv_options() ~ ")") %}
+        {% if skip_files is none %}
+            {% set csv_files = files.csv %}
+            {% set parquet_files = files.parquet %}
+            {% set csv_source = sql_string(files.folder ~ '/**/*.csv') %}
+            {% set parquet_source = sql_string(files.folder ~ '/**/*.parquet') %}
+        {% else %}
+            {% set csv_files = files.csv | reject('in', skip_files) | list %}
+            {% set parquet_files = files.parquet | reject('in', skip_files) | list %}
+            {% set quoted_csv = [] %}
+            {% for f in csv_files %}{% do quoted_csv.append(sql_string(f)) %}{% endfor %}
+            {% set quoted_parquet = [] %}
+            {% for f in parquet_files %}{% do quoted_parquet.append(sql_string(f)) %}{% endfor %}
+            {% set csv_source = '[' ~ (quoted_csv | join(', ')) ~ ']' %}
+            {% set parquet_source = '[' ~ (quoted_parquet | join(', ')) ~ ']' %}
         {% endif %}
-        {% if files.parquet %}
-            {% do branches.append("read_parquet(" ~ sql_string(files.folder ~ '/**/*.parquet')
+        {% if csv_files %}
+            {% do branches.append("read_csv(" ~ csv_source ~ ", " ~ csv_options() ~ ")") %}
+        {% endif %}
+        {% if parquet_files %}
+            {% do branches.append("read_parquet(" ~ parquet_source
                 ~ ", union_by_name = true, filename = true, hive_partitioning = false)") %}
         {% endif %}
         {% for reader in branches %}
@@ -210,6 +227,15 @@
             from {{ reader }}
             {% if not loop.last %}union all{% endif %}
         {% endfor %}
+        {% if not branches %}
+            {#- nothing new to read: the same columns, no rows -#}
+            select
+                {% for c in columns %}
+                cast(null as varchar) as {{ c }},
+                {% endfor %}
+                cast(null as varchar) as _source_file
+            where false
+        {% endif %}
     {% endif %}
 {% endmacro %}
 

@@ -71,31 +71,51 @@
 {%- endmacro %}
 
 
-{% macro deduplicate(relation, key, compare) %}
+{% macro deduplicate(relation, key, compare, keep='latest', existing=none) %}
     {#-
-        Emits the CTEs `versions` and `deduplicated` over `relation`, which carries _check_reason
-        (null when the row passed every rule). Among valid rows sharing a key, the row from the
-        latest file (file path order) is kept; another row is a `duplicate` when its typed values
-        equal the kept row's, a `duplicate_key` when they differ. `deduplicated` adds
-        rejection_reason and record (the raw row as JSON text, only for rejected rows).
+        Emits the CTEs `versions`, `reasoned` and `deduplicated` over `relation`, which carries
+        _check_reason (null when the row passed every rule). Among valid rows sharing a key, one is
+        kept: the row from the latest file (keep='latest', file path order: a later drop updates a
+        record) or the earliest (keep='first': facts are immutable, and an incremental model can
+        append without revisiting old rows). Another row is a `duplicate` when its typed values equal
+        the kept row's, a `duplicate_key` when they differ. `existing` (an incremental model's own
+        table) holds rows already kept by earlier runs: they keep precedence, and only new rows are
+        returned. `deduplicated` adds rejection_reason and record (the raw row as JSON text, only
+        for rejected rows).
     -#}
+    {%- set file_order = 'desc' if keep == 'latest' else 'asc' -%}
+    hashed as (
+        select
+            *,
+            false as _is_existing,
+            hash({{ compare | join(', ') }}) as _content_hash
+        from {{ relation }}
+        {% if existing is not none %}
+        union all by name
+        select
+            {% for column in key %}{{ column }},
+            {% endfor -%}
+            source_file as _source_file,
+            cast(null as varchar) as _check_reason,
+            true as _is_existing,
+            hash({{ compare | join(', ') }}) as _content_hash
+        from {{ existing }}
+        where rejection_reason is null
+        {% endif %}
+    ),
+
     versions as (
         select
             *,
             row_number() over (
                 partition by _check_reason is null, {{ key | join(', ') }}
-                order by _source_file desc, _content_hash
+                order by _is_existing desc, _source_file {{ file_order }}, _content_hash
             ) as _version_rank,
             first_value(_content_hash) over (
                 partition by _check_reason is null, {{ key | join(', ') }}
-                order by _source_file desc, _content_hash
+                order by _is_existing desc, _source_file {{ file_order }}, _content_hash
             ) as _kept_hash
-        from (
-            select
-                *,
-                hash({{ compare | join(', ') }}) as _content_hash
-            from {{ relation }}
-        ) as hashed
+        from hashed
     ),
 
     reasoned as (
@@ -108,6 +128,7 @@
                 else 'duplicate_key'
             end as rejection_reason
         from versions
+        where not _is_existing
     ),
 
     deduplicated as (

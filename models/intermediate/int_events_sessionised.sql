@@ -1,11 +1,25 @@
--- A table: fct_sessions and fct_touchpoints both read it.
-{{ config(materialized="table") }}
+-- depends_on: {{ ref('base_events') }}
+-- Incremental by customer: a run recomputes every customer with events loaded by this run (and
+-- every customer newly in stg_events), all of their events, so sessions equal a full refresh.
+{{ config(materialized="incremental", unique_key="customer_id", incremental_strategy="delete+insert") }}
 
 -- Every staged event with its session: the tracker's session_id when it gave one; otherwise a
 -- session derived from the customer's events without one, a new session starting after more than
 -- var session_inactivity_minutes (default 30) without an event.
 with events as (
     select * from {{ ref('stg_events') }}
+    {% if is_incremental() %}
+    where customer_id in (
+        select customer_id from {{ ref('base_events') }}
+        where loaded_by_invocation = {{ sql_string(invocation_id) }}
+        union
+        (
+            select customer_id from {{ ref('stg_events') }}
+            except
+            select customer_id from {{ this }}
+        )
+    )
+    {% endif %}
 ),
 
 untracked as (

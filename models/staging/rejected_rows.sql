@@ -16,11 +16,35 @@ with
 ),
 {% endfor %}
 
+-- events whose rules passed in base_events but whose customer is not in stg_customers (checked at
+-- query time, see stg_events); their record is rebuilt from the typed values
+events_unknown_customer as (
+    select
+        'events' as source_table,
+        base_events.source_key,
+        'unknown_customer' as reason,
+        cast(to_json({
+            'event_id': base_events.event_id,
+            'customer_id': base_events.customer_id,
+            'occurred_at': base_events.occurred_at,
+            'event_type': base_events.event_type,
+            'channel': base_events.channel,
+            'touchpoint': base_events.touchpoint,
+            'session_id': base_events.session_id
+        }) as varchar) as record,
+        base_events.source_file
+    from {{ ref('base_events') }} as base_events
+    anti join {{ ref('stg_customers') }} as customers
+        on customers.customer_id = base_events.customer_id
+    where base_events.rejection_reason is null
+),
+
 unioned as (
     {% for table_name in tables %}
     select * from {{ table_name }}_rejected
-    {% if not loop.last %}union all{% endif %}
+    union all
     {% endfor %}
+    select * from events_unknown_customer
 )
 
 select * from unioned

@@ -16,7 +16,11 @@ centroids as (
 centroid_json as (
     select
         segment_id,
-        cast(json_group_object(feature, round(mean_value, 4)) as varchar) as centroid
+        -- keys in feature order, so the text is the same on every run
+        '{' || string_agg(
+            cast(to_json(feature) as varchar) || ':' || coalesce(cast(round(mean_value, 4) as varchar), 'null'),
+            ',' order by feature
+        ) || '}' as centroid
     from centroids
     group by segment_id
 ),

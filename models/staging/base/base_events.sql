@@ -1,10 +1,18 @@
 -- depends_on: {{ source('raw', 'events') }}
-with source as (
-    {{ read_raw('events') }}
-),
+-- Incremental by file: a run reads only the raw files it has not processed yet (raw files are
+-- immutable drops; a rewritten file needs --full-refresh) and appends their rows. So that the result
+-- equals a full refresh, every rule here depends only on the row and on rows of earlier files:
+-- de-duplication keeps the first file's row (by path, so daily drops must be named in date order),
+-- and the cross-table check (unknown_customer) is left to stg_events and rejected_rows.
+{{ config(materialized='incremental', on_schema_change='fail') }}
 
-customers as (
-    select customer_id from {{ ref('stg_customers') }}
+{% set processed = [] %}
+{% if is_incremental() and execute %}
+    {% set processed = run_query("select distinct source_file from " ~ this).columns[0].values() | list %}
+{% endif %}
+
+with source as (
+    {{ read_raw('events', skip_files=processed if is_incremental() else none) }}
 ),
 
 cleaned as (
@@ -30,21 +38,20 @@ checked as (
         raw_event_id as _source_key,
         case
             when event_id is null then 'missing_primary_key'
-            when typed.customer_id is null then 'missing_customer_id'
+            when customer_id is null then 'missing_customer_id'
             when raw_occurred_at is null or event_type is null then 'missing_value'
             when occurred_at is null then 'invalid_timestamp'
             when {{ is_future('occurred_at') }} then 'future_timestamp'
-            when customers.customer_id is null then 'unknown_customer'
         end as _check_reason
     from typed
-    left join customers
-        on typed.customer_id = customers.customer_id
 ),
 
 {{ deduplicate(
     'checked',
     key=['event_id'],
-    compare=['customer_id', 'occurred_at', 'event_type', 'channel', 'touchpoint', 'session_id']
+    compare=['customer_id', 'occurred_at', 'event_type', 'channel', 'touchpoint', 'session_id'],
+    keep='first',
+    existing=this if is_incremental() else none
 ) }}
 
 select
@@ -58,5 +65,6 @@ select
     rejection_reason,
     _source_key as source_key,
     _source_file as source_file,
-    record
+    record,
+    cast({{ sql_string(invocation_id) }} as varchar) as loaded_by_invocation
 from deduplicated
