@@ -118,7 +118,8 @@ flags as (
             '(states.last_purchase_at_end - states.first_purchase_date) / ' ~ unit_days ~ '.0',
             '(states.month_end - states.first_purchase_date) / ' ~ unit_days ~ '.0',
             'params.r', 'params.alpha', 'params.a', 'params.b'
-        ) }} < {{ var('churn_p_alive_threshold') }} as model_churned_at_end
+        ) }} < {{ var('churn_p_alive_threshold') }} as model_churned_at_end,
+        params.r is not null as has_model
     from states
     cross join params
 ),
@@ -132,7 +133,8 @@ labelled as (
         flags.bought_before and not flags.inactive_at_start and flags.inactive_at_end as is_newly_churned,
         flags.bought_before and not flags.model_churned_at_start as is_active_by_model,
         flags.bought_before and not flags.model_churned_at_start and flags.model_churned_at_end
-            as is_newly_churned_by_model
+            as is_newly_churned_by_model,
+        flags.has_model
     from flags
     inner join customers
         on customers.customer_id = flags.customer_id
@@ -146,8 +148,11 @@ final as (
         count(*) filter (where is_active) as active_customers,
         count(*) filter (where is_newly_churned) as newly_churned,
         count(*) filter (where is_newly_churned) / nullif(count(*) filter (where is_active), 0) as churn_rate,
-        count(*) filter (where is_active_by_model) as active_customers_by_model,
-        count(*) filter (where is_newly_churned_by_model) as newly_churned_by_model,
+        -- null, not 0, when no BG/NBD model could be fitted
+        case when bool_or(has_model) then count(*) filter (where is_active_by_model) end
+            as active_customers_by_model,
+        case when bool_or(has_model) then count(*) filter (where is_newly_churned_by_model) end
+            as newly_churned_by_model,
         count(*) filter (where is_newly_churned_by_model)
             / nullif(count(*) filter (where is_active_by_model), 0) as churn_rate_by_model
     from labelled
