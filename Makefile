@@ -14,17 +14,19 @@ export JOURNEY_DUCKDB_PATH ?= $(CURDIR)/warehouse/journey.duckdb
 # Closed network: no telemetry calls.
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := false
 
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 42
 
-.PHONY: help setup demo-data build report demo test clean
+.PHONY: help setup demo-data build validate report demo test clean
 
 help:
 	@echo "make demo   set up .venv, generate the demo data if missing, dbt build, print headline figures"
 	@echo "make test   set up .venv and run the whole test suite (pytest, which drives dbt)"
 	@echo "make setup  only create .venv with the pinned dependencies"
 	@echo "make build  dbt build on JOURNEY_RAW_DIR into a new release, then publish it at JOURNEY_DUCKDB_PATH"
+	@echo "make validate  Great Expectations checks of the raw files, staging and marts (data docs in gx/uncommitted/)"
 	@echo "make clean  remove .venv, target/, warehouse/ and the demo data"
 
 setup: $(STAMP)
@@ -47,10 +49,13 @@ demo-data: setup
 build: setup
 	$(BIN)/python -m journey_metrics.publish build
 
+validate: setup
+	$(BIN)/python -m journey_metrics.validate
+
 report: setup
 	$(BIN)/python -m journey_metrics.report
 
-demo: demo-data build report
+demo: demo-data build validate report
 
 test: setup
 	$(BIN)/python -m pytest
