@@ -1,5 +1,6 @@
 -- NPS and CSAT by month and by one cut at a time: the touchpoint surveyed, the customer's
--- acquisition channel, and the journey stage the customer had reached when responding.
+-- acquisition channel, the journey stage the customer had reached when responding, the customer's
+-- segment, and the experiment arm (treatment combination) the customer was assigned to.
 with responses as (
     select * from {{ ref('stg_survey_responses') }}
 ),
@@ -10,6 +11,20 @@ customers as (
 
 customer_stages as (
     select * from {{ ref('fct_customer_stages') }}
+),
+
+segments as (
+    select * from {{ ref('customer_segments') }}
+),
+
+-- one arm per experiment and customer: "EXP001: feature=on, pricing=bundle, support=priority"
+experiment_arms as (
+    select
+        experiment_id,
+        customer_id,
+        experiment_id || ': ' || string_agg(factor || '=' || level, ', ' order by factor) as arm
+    from {{ ref('stg_experiment_assignments') }}
+    group by experiment_id, customer_id
 ),
 
 stage_at_response as (
@@ -51,6 +66,27 @@ cut_responses as (
     from responses
     left join stage_at_response
         on stage_at_response.response_id = responses.response_id
+    union all
+    select
+        'segment' as cut,
+        coalesce(segments.segment_name, 'unknown') as cut_value,
+        cast(date_trunc('month', responses.responded_at) as date) as response_month,
+        responses.nps_score,
+        responses.csat_score
+    from responses
+    left join segments
+        on segments.customer_id = responses.customer_id
+    union all
+    -- only the responses of assigned customers, one row per experiment they are in
+    select
+        'experiment_arm' as cut,
+        experiment_arms.arm as cut_value,
+        cast(date_trunc('month', responses.responded_at) as date) as response_month,
+        responses.nps_score,
+        responses.csat_score
+    from responses
+    inner join experiment_arms
+        on experiment_arms.customer_id = responses.customer_id
 ),
 
 {{ nps_metrics('cut_responses', ['cut', 'cut_value', 'response_month']) }},
