@@ -63,8 +63,10 @@ def assign_segments(
 
 
 def _sampled_silhouettes(x: np.ndarray, labels: np.ndarray, seed: int, sample_size: int) -> np.ndarray:
-    """Silhouette of a seeded sample of customers (NaN for the others)."""
+    """Silhouette of a seeded sample of customers (NaN for the others), on the segmentation's
+    thread budget (see segmentation.THREADS)."""
     from sklearn.metrics import silhouette_samples
+    from threadpoolctl import threadpool_limits
 
     values = np.full(len(x), np.nan)
     if len(set(labels)) < 2:
@@ -72,7 +74,8 @@ def _sampled_silhouettes(x: np.ndarray, labels: np.ndarray, seed: int, sample_si
     rng = np.random.default_rng(seed)
     idx = np.arange(len(x)) if len(x) <= sample_size else np.sort(rng.choice(len(x), sample_size, replace=False))
     if len(set(labels[idx])) > 1:
-        values[idx] = silhouette_samples(x[idx], labels[idx])
+        with threadpool_limits(segmentation.THREADS):
+            values[idx] = silhouette_samples(x[idx], labels[idx])
     return values
 
 

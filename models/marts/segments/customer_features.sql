@@ -1,5 +1,7 @@
 -- One row per customer: the customer-level features the segmentation (python_models/
--- customer_segments.py) clusters on, prepared in SQL as of the last day of data.
+-- customer_segments.py) clusters on, prepared in SQL as of the last day of data. Besides counts,
+-- it holds rates and shares (per order, per month as a buyer, share of events): counts grow with
+-- tenure, rates and shares describe behaviour, so customers acquired early and late compare fairly.
 with customers as (
     select * from {{ ref('dim_customers') }}
 ),
@@ -41,6 +43,7 @@ purchases as (
         customer_id,
         count(*) as frequency,
         sum(revenue) as monetary,
+        min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at
     from orders
     where is_completed
@@ -51,7 +54,11 @@ engagement as (
     select
         customer_id,
         count(*) as events,
-        count(*) filter (where stage = 'consideration') as consideration_events
+        count(*) filter (where stage = 'consideration') as consideration_events,
+        -- how long the path to the first purchase was (is_before_first_purchase is null for
+        -- customers who never bought: they count 0 here and get null in final)
+        count(*) filter (where stage = 'consideration' and is_before_first_purchase)
+            as consideration_events_before_first_order
     from touchpoints
     group by customer_id
 ),
@@ -78,10 +85,12 @@ support as (
     group by customer_id
 ),
 
-latest_nps as (
+nps as (
     select
         customer_id,
-        arg_max(nps_score, responded_at) as latest_nps
+        arg_max(nps_score, responded_at) as latest_nps,
+        avg(nps_score) as avg_nps,
+        count(*) as nps_responses
     from responses
     where nps_score is not null
     group by customer_id
@@ -107,16 +116,32 @@ final as (
         coalesce(purchases.frequency, 0) as frequency,
         coalesce(purchases.monetary, 0) as monetary,
         purchases.monetary / purchases.frequency as avg_order_value,
+        -- a rate, so early and late buyers compare: completed orders per calendar month since the
+        -- first one (its month and the current month both count)
+        purchases.frequency
+            / (date_diff('month', cast(purchases.first_order_at as date), as_of.as_of_date) + 1)
+            as orders_per_month,
         coalesce(engagement.events, 0) as events,
         coalesce(session_counts.sessions, 0) as sessions,
         coalesce(engagement.consideration_events, 0) as consideration_events,
+        -- share of the customer's tracked events spent browsing and comparing
+        coalesce(engagement.consideration_events, 0) / nullif(engagement.events, 0) as consideration_share,
+        case
+            when purchases.frequency > 0
+                then coalesce(engagement.consideration_events_before_first_order, 0)
+        end as consideration_events_before_first_order,
         coalesce(support.tickets, 0) as tickets,
+        -- support contacts per completed order (the contact rate), null without orders
+        coalesce(support.tickets, 0) / purchases.frequency as tickets_per_order,
         {% for category in var('ticket_categories') %}
         coalesce(support.tickets_{{ category }}, 0) as tickets_{{ category }},
         {% endfor %}
         coalesce(support.tickets_other, 0) as tickets_other,
         support.avg_resolution_hours,
-        latest_nps.latest_nps,
+        nps.latest_nps,
+        -- mean of all the customer's NPS answers: steadier than the latest one alone
+        nps.avg_nps,
+        coalesce(nps.nps_responses, 0) as nps_responses,
         coalesce(referrals_sent.referrals_sent, 0) as referrals_sent,
         customers.furthest_stage,
         customers.furthest_stage_order
@@ -130,8 +155,8 @@ final as (
         on session_counts.customer_id = customers.customer_id
     left join support
         on support.customer_id = customers.customer_id
-    left join latest_nps
-        on latest_nps.customer_id = customers.customer_id
+    left join nps
+        on nps.customer_id = customers.customer_id
     left join referrals_sent
         on referrals_sent.customer_id = customers.customer_id
 )
