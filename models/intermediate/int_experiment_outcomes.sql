@@ -30,10 +30,7 @@ referrals as (
 
 data_end as (
     select
-        greatest(
-            (select max(ordered_at) from {{ ref('fct_orders') }}),
-            (select max(occurred_at) from {{ ref('stg_events') }})
-        ) as data_end_at
+        {{ last_data_at() }} as data_end_at
 ),
 
 windows as (

@@ -32,10 +32,7 @@ referrals as (
 
 as_of as (
     select
-        cast(greatest(
-            (select max(ordered_at) from orders),
-            (select max(occurred_at) from touchpoints)
-        ) as date) as as_of_date
+        cast({{ last_data_at() }} as date) as as_of_date
 ),
 
 purchases as (
