@@ -87,7 +87,7 @@ RAW_TYPE_NAMES = {
     "timestamp": "an ISO-8601 timestamp",
     "number": "a number",
     "whole number": "a whole number",
-    "date": "a date",
+    "date": "a date or a YYYY-MM month",
 }
 CASTS = {
     "timestamp": "try_cast({} as timestamptz)",
@@ -95,7 +95,7 @@ CASTS = {
     "whole number": (
         "case when try_cast({0} as decimal(38, 6)) = round(try_cast({0} as decimal(38, 6))) then 1 end"
     ),
-    "date": "try_cast({} as date)",
+    "date": "coalesce(try_cast({0} as date), try_cast({0} || '-01' as date))",
 }
 # The same CSV dialect as dbt's read_raw() (macros/raw_files.sql).
 CSV_OPTIONS = (

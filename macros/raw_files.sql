@@ -65,9 +65,10 @@
 {%- endmacro %}
 
 
-{% macro raw_files(table_name) %}
+{% macro raw_files(table_name, check_columns=true) %}
     {#-
-        Lists a raw table's files and checks that every file holds every contract column.
+        Lists a raw table's files and (unless check_columns is false) checks that every file can be
+        read and holds every contract column.
         Returns {'csv': [paths], 'parquet': [paths]}. Raises a clear error naming the table, the
         folder or file, and the missing columns, instead of failing deep inside a model.
     -#}
@@ -90,6 +91,10 @@
         {{ exceptions.raise_compiler_error(
             "Raw data contract: table '" ~ table_name ~ "' has no .csv or .parquet file under '" ~ folder
             ~ "' (set JOURNEY_RAW_DIR; an empty table is a folder holding a header-only CSV).") }}
+    {% endif %}
+
+    {% if not check_columns %}
+        {{ return({'csv': csv_files, 'parquet': parquet_files, 'folder': folder}) }}
     {% endif %}
 
     {% set required = raw_columns(table_name) %}
@@ -183,39 +188,23 @@
 {% endmacro %}
 
 
-{% macro read_raw(table_name, skip_files=none) %}
+{% macro read_raw(table_name) %}
     {#-
         A select of one raw table: every contract column as text (as it arrived) plus
-        `_source_file`. With skip_files (a list of paths), only the other files are read: an
-        incremental model reads the files it has not processed yet. At parse time, when nothing may
-        be read, a typed empty stand-in.
+        `_source_file`. At parse time, when nothing may be read, a typed empty stand-in.
+        The files' columns are checked here only when the on-run-start hook has not already done so.
     -#}
     {% if not execute %}
         select cast(null as varchar) as _source_file
     {% else %}
         {% set columns = raw_columns(table_name) %}
-        {% set files = raw_files(table_name) %}
+        {% set files = raw_files(table_name, check_columns=not raw_contract_checked_on_run_start()) %}
         {% set branches = [] %}
-        {% if skip_files is none %}
-            {% set csv_files = files.csv %}
-            {% set parquet_files = files.parquet %}
-            {% set csv_source = sql_string(files.folder ~ '/**/*.csv') %}
-            {% set parquet_source = sql_string(files.folder ~ '/**/*.parquet') %}
-        {% else %}
-            {% set csv_files = files.csv | reject('in', skip_files) | list %}
-            {% set parquet_files = files.parquet | reject('in', skip_files) | list %}
-            {% set quoted_csv = [] %}
-            {% for f in csv_files %}{% do quoted_csv.append(sql_string(f)) %}{% endfor %}
-            {% set quoted_parquet = [] %}
-            {% for f in parquet_files %}{% do quoted_parquet.append(sql_string(f)) %}{% endfor %}
-            {% set csv_source = '[' ~ (quoted_csv | join(', ')) ~ ']' %}
-            {% set parquet_source = '[' ~ (quoted_parquet | join(', ')) ~ ']' %}
+        {% if files.csv %}
+            {% do branches.append("read_csv(" ~ sql_string(files.folder ~ '/**/*.csv') ~ ", " ~ csv_options() ~ ")") %}
         {% endif %}
-        {% if csv_files %}
-            {% do branches.append("read_csv(" ~ csv_source ~ ", " ~ csv_options() ~ ")") %}
-        {% endif %}
-        {% if parquet_files %}
-            {% do branches.append("read_parquet(" ~ parquet_source
+        {% if files.parquet %}
+            {% do branches.append("read_parquet(" ~ sql_string(files.folder ~ '/**/*.parquet')
                 ~ ", union_by_name = true, filename = true, hive_partitioning = false)") %}
         {% endif %}
         {% for reader in branches %}
@@ -227,22 +216,19 @@
             from {{ reader }}
             {% if not loop.last %}union all{% endif %}
         {% endfor %}
-        {% if not branches %}
-            {#- nothing new to read: the same columns, no rows -#}
-            select
-                {% for c in columns %}
-                cast(null as varchar) as {{ c }},
-                {% endfor %}
-                cast(null as varchar) as _source_file
-            where false
-        {% endif %}
     {% endif %}
+{% endmacro %}
+
+
+{% macro raw_contract_checked_on_run_start() %}
+    {#- The commands whose on-run-start hook (check_raw_contract) checks every raw file first. -#}
+    {{ return(flags.WHICH in ('run', 'build', 'test', 'compile')) }}
 {% endmacro %}
 
 
 {% macro check_raw_contract() %}
     {#- on-run-start: fail fast, before any model, when a raw file breaks the contract. -#}
-    {% if execute and flags.WHICH in ('run', 'build', 'test', 'compile') %}
+    {% if execute and raw_contract_checked_on_run_start() %}
         {% set declared = [] %}
         {% for node in graph.sources.values() if node.source_name == 'raw' %}
             {% do declared.append(node.name) %}

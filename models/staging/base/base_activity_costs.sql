@@ -1,16 +1,19 @@
--- depends_on: {{ source('raw', 'activity_costs') }}
 with source as (
-    {{ read_raw('activity_costs') }}
+    select * from {{ ref('raw_activity_costs') }}
 ),
 
 cleaned as (
-    {{ clean_raw_columns('activity_costs', 'source') }}
+    {{ clean_raw_columns('source') }}
 ),
 
 typed as (
     select
         cleaned.*,
-        cast(date_trunc('month', {{ to_date('raw_period_month') }}) as date) as period_month,
+        -- a date, or a month written YYYY-MM, truncated to the first of the month
+        cast(date_trunc('month', coalesce(
+            {{ to_date('raw_period_month') }},
+            {{ to_date("raw_period_month || '-01'") }}
+        )) as date) as period_month,
         lower(raw_activity) as activity,
         {{ to_amount('raw_cost') }} as cost,
         lower(raw_driver) as driver

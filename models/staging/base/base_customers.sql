@@ -1,10 +1,9 @@
--- depends_on: {{ source('raw', 'customers') }}
 with source as (
-    {{ read_raw('customers') }}
+    select * from {{ ref('raw_customers') }}
 ),
 
 cleaned as (
-    {{ clean_raw_columns('customers', 'source') }}
+    {{ clean_raw_columns('source') }}
 ),
 
 typed as (

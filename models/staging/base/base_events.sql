@@ -1,4 +1,3 @@
--- depends_on: {{ source('raw', 'events') }}
 -- Incremental by file: a run reads only the raw files it has not processed yet (raw files are
 -- immutable drops; a rewritten file needs --full-refresh) and appends their rows. So that the result
 -- equals a full refresh, every rule here depends only on the row and on rows of earlier files:
@@ -12,11 +11,15 @@
 {% endif %}
 
 with source as (
-    {{ read_raw('events', skip_files=processed if is_incremental() else none) }}
+    select * from {{ ref('raw_events') }}
+    {% if processed %}
+    -- a constant list, so DuckDB prunes these files before reading them
+    where _source_file not in ({{ sql_list(processed) }})
+    {% endif %}
 ),
 
 cleaned as (
-    {{ clean_raw_columns('events', 'source') }}
+    {{ clean_raw_columns('source') }}
 ),
 
 typed as (

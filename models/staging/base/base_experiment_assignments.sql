@@ -1,6 +1,5 @@
--- depends_on: {{ source('raw', 'experiment_assignments') }}
 with source as (
-    {{ read_raw('experiment_assignments') }}
+    select * from {{ ref('raw_experiment_assignments') }}
 ),
 
 customers as (
@@ -12,7 +11,7 @@ experiments as (
 ),
 
 cleaned as (
-    {{ clean_raw_columns('experiment_assignments', 'source') }}
+    {{ clean_raw_columns('source') }}
 ),
 
 typed as (

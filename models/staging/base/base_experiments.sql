@@ -1,10 +1,9 @@
--- depends_on: {{ source('raw', 'experiments') }}
 with source as (
-    {{ read_raw('experiments') }}
+    select * from {{ ref('raw_experiments') }}
 ),
 
 cleaned as (
-    {{ clean_raw_columns('experiments', 'source') }}
+    {{ clean_raw_columns('source') }}
 ),
 
 typed as (

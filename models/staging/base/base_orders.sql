@@ -1,6 +1,5 @@
--- depends_on: {{ source('raw', 'orders') }}
 with source as (
-    {{ read_raw('orders') }}
+    select * from {{ ref('raw_orders') }}
 ),
 
 customers as (
@@ -8,7 +7,7 @@ customers as (
 ),
 
 cleaned as (
-    {{ clean_raw_columns('orders', 'source') }}
+    {{ clean_raw_columns('source') }}
 ),
 
 typed as (

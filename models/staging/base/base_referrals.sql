@@ -1,6 +1,5 @@
--- depends_on: {{ source('raw', 'referrals') }}
 with source as (
-    {{ read_raw('referrals') }}
+    select * from {{ ref('raw_referrals') }}
 ),
 
 customers as (
@@ -8,7 +7,7 @@ customers as (
 ),
 
 cleaned as (
-    {{ clean_raw_columns('referrals', 'source') }}
+    {{ clean_raw_columns('source') }}
 ),
 
 typed as (

@@ -1,6 +1,5 @@
--- depends_on: {{ source('raw', 'support_tickets') }}
 with source as (
-    {{ read_raw('support_tickets') }}
+    select * from {{ ref('raw_support_tickets') }}
 ),
 
 customers as (
@@ -8,7 +7,7 @@ customers as (
 ),
 
 cleaned as (
-    {{ clean_raw_columns('support_tickets', 'source') }}
+    {{ clean_raw_columns('source') }}
 ),
 
 typed as (

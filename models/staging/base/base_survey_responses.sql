@@ -1,6 +1,5 @@
--- depends_on: {{ source('raw', 'survey_responses') }}
 with source as (
-    {{ read_raw('survey_responses') }}
+    select * from {{ ref('raw_survey_responses') }}
 ),
 
 customers as (
@@ -8,7 +7,7 @@ customers as (
 ),
 
 cleaned as (
-    {{ clean_raw_columns('survey_responses', 'source') }}
+    {{ clean_raw_columns('source') }}
 ),
 
 typed as (
