@@ -16,8 +16,6 @@ import pytest
 from helpers import run_dbt
 from journey_metrics.generate import generate
 
-# Internal bookkeeping that records which run loaded a row: differs by design between two builds.
-NOT_COMPARED = {"base_events": ["loaded_by_invocation"]}
 LATE_DROPS = ("events", "orders")
 
 
@@ -28,7 +26,7 @@ def tables(db) -> dict[str, pd.DataFrame]:
             "select table_name from information_schema.tables where table_type = 'BASE TABLE' order by 1").fetchall()]
         frames = {}
         for name in names:
-            frame = con.execute(f'select * from "{name}"').df().drop(columns=NOT_COMPARED.get(name, []))
+            frame = con.execute(f'select * from "{name}"').df()
             frames[name] = frame.sort_values(list(frame.columns)).reset_index(drop=True) if len(frame) else frame
         return frames
 

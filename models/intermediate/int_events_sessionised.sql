@@ -1,24 +1,27 @@
--- depends_on: {{ ref('base_events') }}
--- Incremental by customer: a run recomputes every customer with events loaded by this run (and
--- every customer newly in stg_events), all of their events, so sessions equal a full refresh.
-{{ config(materialized="incremental", unique_key="customer_id", incremental_strategy="delete+insert") }}
+-- Incremental by customer: a run recomputes every customer whose number of staged events differs
+-- from the number stored (new events, or a customer whose events waited for the customer to be
+-- staged), with all of their events, so sessions equal a full refresh. Events are immutable and
+-- only ever added (base_events keeps the first file's row), so a changed count is the only way a
+-- customer's events change.
+{{ config(materialized="incremental", unique_key="customer_id", incremental_strategy="delete+insert", on_schema_change="fail") }}
 
 -- Every staged event with its session: the tracker's session_id when it gave one; otherwise a
 -- session derived from the customer's events without one, a new session starting after more than
 -- var session_inactivity_minutes (default 30) without an event.
-with events as (
+with staged as (
     select * from {{ ref('stg_events') }}
+),
+
+{% if is_incremental() %}
+changed_customers as (
+    {{ customers_with_changed_event_counts('staged', this) }}
+),
+{% endif %}
+
+events as (
+    select * from staged
     {% if is_incremental() %}
-    where customer_id in (
-        select customer_id from {{ ref('base_events') }}
-        where loaded_by_invocation = {{ sql_string(invocation_id) }}
-        union
-        (
-            select customer_id from {{ ref('stg_events') }}
-            except
-            select customer_id from {{ this }}
-        )
-    )
+    where customer_id in (select customer_id from changed_customers)
     {% endif %}
 ),
 

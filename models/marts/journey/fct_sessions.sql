@@ -1,23 +1,9 @@
-with sessionised as (
-    select * from {{ ref('int_events_sessionised') }}
+with sessions as (
+    select * from {{ ref('int_sessions_aggregated') }}
 ),
 
 orders as (
     select * from {{ ref('stg_orders') }}
-),
-
-sessions as (
-    select
-        session_id,
-        customer_id,
-        bool_or(is_derived_session) as is_derived_session,
-        min(occurred_at) as started_at,
-        max(occurred_at) as ended_at,
-        count(*) as events,
-        arg_min(channel, (occurred_at, event_id)) as entry_channel,
-        arg_min(touchpoint, (occurred_at, event_id)) as entry_touchpoint
-    from sessionised
-    group by session_id, customer_id
 ),
 
 -- a session led to an order when the customer completed an order between its start and

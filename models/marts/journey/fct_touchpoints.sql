@@ -1,3 +1,15 @@
+-- Incremental by customer: a run rewrites every event of the customers whose number of events
+-- changed (new events: their sessions and journey positions may change too), whose first completed
+-- purchase changed (a new, re-dated or re-statused order), or of every customer when a seed mapping
+-- (stage_map, channels, touchpoints) no longer matches what is stored. Every other customer's rows
+-- are kept as they are, and an incremental run equals a full refresh.
+{{ config(
+    materialized='incremental',
+    unique_key='customer_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+
 with sessionised as (
     select * from {{ ref('int_events_sessionised') }}
 ),
@@ -27,37 +39,90 @@ first_purchases as (
     group by customer_id
 ),
 
+{% if is_incremental() %}
+stored_first_purchases as (
+    select
+        customer_id,
+        max(first_purchase_at) as first_purchase_at
+    from {{ this }}
+    group by customer_id
+),
+
+stored_lookups as (
+    select distinct
+        event_type,
+        stage,
+        channel,
+        channel_group,
+        touchpoint,
+        touchpoint_group
+    from {{ this }}
+),
+
+stale_lookups as (
+    select stored_lookups.event_type
+    from stored_lookups
+    left join stage_map
+        on stage_map.event_type = stored_lookups.event_type
+    left join channels
+        on channels.channel = stored_lookups.channel
+    left join touchpoint_catalog
+        on touchpoint_catalog.touchpoint = stored_lookups.touchpoint
+    where stored_lookups.stage is distinct from stage_map.stage
+        or stored_lookups.channel_group is distinct from coalesce(channels.channel_group, 'other')
+        or stored_lookups.touchpoint_group is distinct from coalesce(touchpoint_catalog.touchpoint_group, 'other')
+),
+
+changed_customers as (
+    {{ customers_with_changed_event_counts('sessionised', this) }}
+    union
+    select stored_first_purchases.customer_id
+    from stored_first_purchases
+    left join first_purchases
+        on first_purchases.customer_id = stored_first_purchases.customer_id
+    where stored_first_purchases.first_purchase_at is distinct from first_purchases.first_purchase_at
+),
+{% endif %}
+
+events as (
+    select * from sessionised
+    {% if is_incremental() %}
+    where customer_id in (select customer_id from changed_customers)
+        or exists (select 1 from stale_lookups)
+    {% endif %}
+),
+
 final as (
     select
-        sessionised.event_id,
-        sessionised.customer_id,
-        sessionised.occurred_at,
-        sessionised.event_type,
+        events.event_id,
+        events.customer_id,
+        events.occurred_at,
+        events.event_type,
         stage_map.stage,
-        sessionised.channel,
+        events.channel,
         coalesce(channels.channel_group, 'other') as channel_group,
-        sessionised.touchpoint,
+        events.touchpoint,
         coalesce(touchpoint_catalog.touchpoint_group, 'other') as touchpoint_group,
-        sessionised.session_id,
+        events.session_id,
         row_number() over (
-            partition by sessionised.customer_id
-            order by sessionised.occurred_at, sessionised.event_id
+            partition by events.customer_id
+            order by events.occurred_at, events.event_id
         ) as journey_position,
         first_purchases.first_purchase_at,
-        sessionised.occurred_at <= first_purchases.first_purchase_at as is_before_first_purchase,
+        events.occurred_at <= first_purchases.first_purchase_at as is_before_first_purchase,
         case
-            when sessionised.occurred_at <= first_purchases.first_purchase_at
-                then {{ hours_between('sessionised.occurred_at', 'first_purchases.first_purchase_at') }}
+            when events.occurred_at <= first_purchases.first_purchase_at
+                then {{ hours_between('events.occurred_at', 'first_purchases.first_purchase_at') }}
         end as hours_before_first_purchase
-    from sessionised
+    from events
     left join stage_map
-        on stage_map.event_type = sessionised.event_type
+        on stage_map.event_type = events.event_type
     left join channels
-        on channels.channel = sessionised.channel
+        on channels.channel = events.channel
     left join touchpoint_catalog
-        on touchpoint_catalog.touchpoint = sessionised.touchpoint
+        on touchpoint_catalog.touchpoint = events.touchpoint
     left join first_purchases
-        on first_purchases.customer_id = sessionised.customer_id
+        on first_purchases.customer_id = events.customer_id
 )
 
 select * from final

@@ -68,6 +68,5 @@ select
     rejection_reason,
     _source_key as source_key,
     _source_file as source_file,
-    record,
-    cast({{ sql_string(invocation_id) }} as varchar) as loaded_by_invocation
+    record
 from deduplicated
