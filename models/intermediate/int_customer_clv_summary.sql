@@ -35,12 +35,11 @@ purchase_days as (
 bounds as (
     select
         {% if var('calibration_end') is none -%}
-        max(purchase_date)
+        {{ last_purchase_date() }}
         {%- else -%}
         cast({{ sql_string(var('calibration_end')) }} as date)
         {%- endif %} as calibration_end,
-        max(purchase_date) as data_end
-    from purchase_days
+        {{ last_purchase_date() }} as data_end
 ),
 
 calibration_days as (

@@ -47,7 +47,7 @@ purchase_history as (
 bounds as (
     select
         cast(date_trunc('month', min(purchase_date)) as date) as first_month,
-        max(purchase_date) as data_end
+        {{ last_purchase_date() }} as data_end
     from purchase_days
 ),
 

@@ -60,9 +60,7 @@ cost_to_serve as (
 ),
 
 data_end as (
-    select max(cast(ordered_at as date)) as data_end_date
-    from orders
-    where is_completed
+    select {{ last_purchase_date() }} as data_end_date
 ),
 
 final as (
