@@ -42,7 +42,7 @@ def assign_segments(
         result = segmentation.segment(buyers, columns, log_columns, k, k, seed, n_init, sample_size)
         assigned = result.assignments.copy()
         x = segmentation.prepare(buyers, columns, log_columns)
-        silhouettes = _sampled_silhouettes(x, assigned["segment_id"].to_numpy(), seed, sample_size)
+        silhouettes = segmentation.sampled_silhouettes(x, assigned["segment_id"].to_numpy(), seed, sample_size)
         assigned["silhouette"] = silhouettes
         parts.append(assigned)
     elif len(buyers):
@@ -60,23 +60,6 @@ def assign_segments(
     if frame is None:
         return pd.DataFrame(columns=list(COLUMNS)).astype(COLUMNS)
     return frame[list(COLUMNS)].astype(COLUMNS)
-
-
-def _sampled_silhouettes(x: np.ndarray, labels: np.ndarray, seed: int, sample_size: int) -> np.ndarray:
-    """Silhouette of a seeded sample of customers (NaN for the others), on the segmentation's
-    thread budget (see segmentation.THREADS)."""
-    from sklearn.metrics import silhouette_samples
-    from threadpoolctl import threadpool_limits
-
-    values = np.full(len(x), np.nan)
-    if len(set(labels)) < 2:
-        return values
-    rng = np.random.default_rng(seed)
-    idx = np.arange(len(x)) if len(x) <= sample_size else np.sort(rng.choice(len(x), sample_size, replace=False))
-    if len(set(labels[idx])) > 1:
-        with threadpool_limits(segmentation.THREADS):
-            values[idx] = silhouette_samples(x[idx], labels[idx])
-    return values
 
 
 K_SELECTION_COLUMNS = {"k": "int64", "silhouette": "float64", "is_chosen": "bool"}

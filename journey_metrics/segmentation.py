@@ -232,12 +232,13 @@ def segment(
     return Segmentation(assignments, k_selection, centroids)
 
 
-def segment_silhouettes(x: np.ndarray, labels: np.ndarray, seed: int, sample_size: int) -> pd.Series:
-    """Mean silhouette of each segment on a seeded sample."""
+def sampled_silhouettes(x: np.ndarray, labels: np.ndarray, seed: int, sample_size: int) -> np.ndarray:
+    """Silhouette of each customer in a seeded sample of at most `sample_size` (NaN for the others,
+    and for everyone when there are fewer than two segments)."""
+    values = np.full(len(x), np.nan)
     rng = np.random.default_rng(seed)
     idx = np.arange(len(x)) if len(x) <= sample_size else np.sort(rng.choice(len(x), sample_size, replace=False))
-    if len(set(labels[idx])) < 2:
-        return pd.Series(dtype=float)
-    with threadpool_limits(limits=THREADS):
-        values = silhouette_samples(x[idx], labels[idx])
-    return pd.Series(values).groupby(labels[idx]).mean()
+    if len(set(labels[idx])) > 1:
+        with threadpool_limits(limits=THREADS):
+            values[idx] = silhouette_samples(x[idx], labels[idx])
+    return values

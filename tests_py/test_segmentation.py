@@ -226,3 +226,22 @@ def test_planted_segments_are_recovered_among_the_buyers(demo):
     assert majority["support_heavy_at_risk"].startswith("many tickets")
     assert majority["browsers"].startswith("browsing a lot")
     assert majority["bargain_occasional"].startswith("low value")
+
+
+def test_sampled_silhouettes_match_sklearn_on_the_sample_and_are_nan_elsewhere():
+    from sklearn.metrics import silhouette_samples
+
+    rng = np.random.default_rng(3)
+    x = np.vstack([rng.normal(0, 1, (40, 2)), rng.normal(6, 1, (40, 2))])
+    labels = np.repeat([1, 2], 40)
+
+    everyone = segmentation.sampled_silhouettes(x, labels, seed=1, sample_size=1000)
+    np.testing.assert_allclose(everyone, silhouette_samples(x, labels))
+
+    sampled = segmentation.sampled_silhouettes(x, labels, seed=1, sample_size=30)
+    in_sample = ~np.isnan(sampled)
+    assert in_sample.sum() == 30
+    np.testing.assert_allclose(sampled[in_sample], silhouette_samples(x[in_sample], labels[in_sample]))
+    np.testing.assert_array_equal(sampled, segmentation.sampled_silhouettes(x, labels, seed=1, sample_size=30))
+
+    assert np.isnan(segmentation.sampled_silhouettes(x, np.ones(80, dtype=int), seed=1, sample_size=1000)).all()
