@@ -41,9 +41,6 @@
             100.0 * sqrt(greatest(
                 promoter_share + detractor_share - pow(promoter_share - detractor_share, 2), 0
             ) / nullif(responses, 0)) as nps_standard_error,
-            {{ var('nps_z') }} * 100.0 * sqrt(greatest(
-                promoter_share + detractor_share - pow(promoter_share - detractor_share, 2), 0
-            ) / nullif(responses, 0)) as nps_margin_of_error,
             csat_responses,
             csat_avg,
             csat_satisfied / nullif(csat_responses, 0) as csat_satisfied_share,
@@ -51,11 +48,18 @@
         from nps_shares
     ),
 
+    nps_margins as (
+        select
+            *,
+            {{ var('nps_z') }} * nps_standard_error as nps_margin_of_error
+        from nps_estimates
+    ),
+
     nps_metrics as (
         select
             *,
             greatest(nps - nps_margin_of_error, -100) as ci_low,
             least(nps + nps_margin_of_error, 100) as ci_high
-        from nps_estimates
+        from nps_margins
     )
 {% endmacro %}
