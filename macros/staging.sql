@@ -96,8 +96,11 @@
             cast(null as varchar) as _check_reason,
             true as _is_existing,
             hash({{ compare | join(', ') }}) as _content_hash
-        from {{ existing }}
-        where rejection_reason is null
+        from {{ existing }} as existing
+        -- only the kept rows that share a key with a new row: the work follows the new rows, not history
+        semi join {{ relation }} as incoming
+            on {% for column in key %}incoming.{{ column }} = existing.{{ column }}{{ " and " if not loop.last }}{% endfor %}
+        where existing.rejection_reason is null
         {% endif %}
     ),
 
