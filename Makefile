@@ -26,6 +26,7 @@ help:
 	@echo "make test   set up .venv and run the whole test suite (pytest, which drives dbt)"
 	@echo "make setup  only create .venv with the pinned dependencies"
 	@echo "make build  dbt build on JOURNEY_RAW_DIR into a new release, then publish it at JOURNEY_DUCKDB_PATH"
+	@echo "           (BUILD_ARGS=--full-refresh rebuilds the incremental models from scratch)"
 	@echo "make validate  Great Expectations checks of the raw files, staging and marts (data docs in gx/uncommitted/)"
 	@echo "make clean  remove .venv, target/, warehouse/ and the demo data"
 
@@ -46,8 +47,11 @@ demo-data: setup
 	fi
 
 # Builds a new release and switches JOURNEY_DUCKDB_PATH to it atomically: readers never wait.
+# Extra dbt arguments, e.g. `make build BUILD_ARGS=--full-refresh`.
+BUILD_ARGS ?=
+
 build: setup
-	$(BIN)/python -m journey_metrics.publish build
+	$(BIN)/python -m journey_metrics.publish build $(BUILD_ARGS)
 
 validate: setup
 	$(BIN)/python -m journey_metrics.validate
