@@ -72,7 +72,8 @@ def publish(dbt_args: list[str], link: Path, keep: int = 2) -> int:
     result = subprocess.run([str(dbt), *dbt_args], cwd=REPO_ROOT, env=env)
     if result.returncode != 0:
         shutil.rmtree(target.parent, ignore_errors=True)
-        print(f"dbt failed: {link} still serves the previous release.", file=sys.stderr)
+        print(f"dbt failed: {link} still serves the previous release. (If an incremental model's columns "
+              "changed, rebuild from scratch: `make build BUILD_ARGS=--full-refresh`.)", file=sys.stderr)
         return result.returncode
     switch(link, target)
     prune(link, keep)
