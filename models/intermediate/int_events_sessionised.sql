@@ -3,7 +3,12 @@
 -- staged), with all of their events, so sessions equal a full refresh. Events are immutable and
 -- only ever added (base_events keeps the first file's row), so a changed count is the only way a
 -- customer's events change.
-{{ config(materialized="incremental", unique_key="customer_id", incremental_strategy="delete+insert", on_schema_change="fail") }}
+{{ config(
+    materialized='incremental',
+    unique_key='customer_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
 
 -- Every staged event with its session: the tracker's session_id when it gave one; otherwise a
 -- session derived from the customer's events without one, a new session starting after more than

@@ -1,7 +1,12 @@
 -- One row per session with what its events say (start, end, events, entry channel and touchpoint).
 -- Incremental by customer like int_events_sessionised: a run recomputes the customers whose number
 -- of events differs from the events their stored sessions hold. fct_sessions adds the orders.
-{{ config(materialized="incremental", unique_key="customer_id", incremental_strategy="delete+insert", on_schema_change="fail") }}
+{{ config(
+    materialized='incremental',
+    unique_key='customer_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
 
 with sessionised as (
     select * from {{ ref('int_events_sessionised') }}
