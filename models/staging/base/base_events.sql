@@ -1,14 +1,29 @@
--- Incremental by file: a run reads only the raw files it has not processed yet (raw files are
--- immutable drops; a rewritten file needs --full-refresh) and appends their rows. So that the result
--- equals a full refresh, every rule here depends only on the row and on rows of earlier files:
--- de-duplication keeps the first file's row (by path, so daily drops must be named in date order),
--- and the cross-table check (unknown_customer) is left to stg_events and rejected_rows.
-{{ config(materialized='incremental', on_schema_change='fail') }}
+-- Incremental by file: a run reads the raw files it has not processed yet, and again the last
+-- var event_files_lookback (1) files it has (in path order), so a re-delivered recent file — a day
+-- re-exported with late events — replaces its earlier rows; older files are immutable drops (a
+-- rewritten one needs --full-refresh). So that the result equals a full refresh, every rule here
+-- depends only on the row and on rows of earlier files: de-duplication keeps the first file's row
+-- (by path, so daily drops must be named in date order), and the cross-table check
+-- (unknown_customer) is left to stg_events and rejected_rows.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='source_file',
+    on_schema_change='fail'
+) }}
 
+{% set lookback = var('event_files_lookback') | int %}
 {% set processed = [] %}
-{#- the files already loaded, as a constant list (a unit test's `this` is a fixture: nothing to list) -#}
+{% set reread = [] %}
+{#- the files already loaded, as constant lists (a unit test's `this` is a fixture: nothing to list) -#}
 {% if is_incremental() and execute and model.resource_type != 'unit_test' %}
-    {% set processed = run_query("select distinct source_file from " ~ this).columns[0].values() | list %}
+    {% set loaded = run_query("select distinct source_file from " ~ this ~ " order by source_file").columns[0].values() | list %}
+    {% if lookback > 0 %}
+        {% set processed = loaded[:-lookback] %}
+        {% set reread = loaded[-lookback:] %}
+    {% else %}
+        {% set processed = loaded %}
+    {% endif %}
 {% endif %}
 
 with source as (
@@ -55,7 +70,7 @@ checked as (
     key=['event_id'],
     compare=['customer_id', 'occurred_at', 'event_type', 'channel', 'touchpoint', 'session_id'],
     keep='first',
-    existing=this if is_incremental() else none
+    existing=kept_rows(this, reread) if is_incremental() else none
 ) }}
 
 select
