@@ -40,9 +40,11 @@ first_purchases as (
 ),
 
 {% if is_incremental() %}
-stored_first_purchases as (
+-- one pass over the stored events: each customer's event count and first purchase as stored
+stored_customers as (
     select
         customer_id,
+        count(*) as events,
         max(first_purchase_at) as first_purchase_at
     from {{ this }}
     group by customer_id
@@ -74,13 +76,13 @@ stale_lookups as (
 ),
 
 changed_customers as (
-    {{ customers_with_changed_event_counts('sessionised', this) }}
+    {{ customers_with_changed_event_counts('sessionised', 'stored_customers', stored_events='sum(events)') }}
     union
-    select stored_first_purchases.customer_id
-    from stored_first_purchases
+    select stored_customers.customer_id
+    from stored_customers
     left join first_purchases
-        on first_purchases.customer_id = stored_first_purchases.customer_id
-    where stored_first_purchases.first_purchase_at is distinct from first_purchases.first_purchase_at
+        on first_purchases.customer_id = stored_customers.customer_id
+    where stored_customers.first_purchase_at is distinct from first_purchases.first_purchase_at
 ),
 {% endif %}
 
