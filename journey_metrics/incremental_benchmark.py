@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
+from journey_metrics.dbt_cli import run_dbt
 from journey_metrics.generate import generate
-from journey_metrics.paths import REPO_ROOT
 
 EVENT_MODELS = ("base_events", "int_events_sessionised", "int_sessions_aggregated", "fct_touchpoints", "fct_sessions")
 AS_OF = "2026-01-01T00:00:00Z"
@@ -37,17 +34,12 @@ def model_seconds(run_results: dict) -> dict[str, float]:
 
 
 def build(raw: Path, db: Path, work: Path) -> tuple[float, dict[str, float]]:
-    env = {**os.environ, "JOURNEY_RAW_DIR": str(raw), "JOURNEY_DUCKDB_PATH": str(db),
-           "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    dbt = Path(sys.executable).with_name("dbt")
     started = time.perf_counter()
-    result = subprocess.run([str(dbt), "build", "--vars", json.dumps({"as_of": AS_OF})],
-                            cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    result = run_dbt(["build"], raw, db, work, {"as_of": AS_OF})
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"dbt build failed:\n{result.stdout[-3000:]}")
-    return seconds, model_seconds(json.loads((work / "target" / "run_results.json").read_text()))
+    return seconds, model_seconds(json.loads((work / "dbt_target" / "run_results.json").read_text()))
 
 
 def differences(left: Path, right: Path, table: str) -> int:

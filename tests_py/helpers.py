@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
-import yaml
 
+from journey_metrics import dbt_cli
 from journey_metrics.contract import raw_columns, raw_tables
-from journey_metrics.paths import REPO_ROOT
 
-DBT = Path(sys.executable).with_name("dbt")
+DBT = dbt_cli.DBT
 # A fixed reference time, so `future_timestamp` does not depend on the day the tests run.
 AS_OF = "2026-01-01T00:00:00Z"
 
@@ -44,17 +41,8 @@ def run_dbt(
     tmp_path: Path,
     vars: dict | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run dbt from the repository root against `raw_dir`, writing `db_path`; never raises."""
-    env = {
-        **os.environ,
-        "JOURNEY_RAW_DIR": str(raw_dir),
-        "JOURNEY_DUCKDB_PATH": str(db_path),
-        "DBT_TARGET_PATH": str(tmp_path / "dbt_target"),
-        "DBT_LOG_PATH": str(tmp_path / "dbt_logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    command = [str(DBT), *args, "--vars", yaml.safe_dump({"as_of": AS_OF, **(vars or {})})]
-    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    """Run dbt from the repository root against `raw_dir`, writing `db_path`, as of AS_OF; never raises."""
+    return dbt_cli.run_dbt(args, raw_dir, db_path, tmp_path, {"as_of": AS_OF, **(vars or {})})
 
 
 def dbt_build(raw_dir: Path, tmp_path: Path, vars: dict | None = None) -> Path:
