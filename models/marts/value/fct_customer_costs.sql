@@ -5,9 +5,11 @@
 --   tickets    the customer's support tickets opened that month
 --   customers  1 for every customer active that month (an event or an order)
 --   revenue    the customer's completed-order revenue that month
--- Shares are truncated to the cent and the customer with the largest volume takes the remainder,
--- so every activity-month adds up exactly to its raw cost. A cost with no driver volume that month
--- is kept as one unallocated row (customer_id null), never dropped.
+-- Shares are rounded to the cent by the largest-remainder method (macro largest_remainder): each is
+-- its exact share rounded down, and the cents left over go one each to the largest fractional
+-- parts, ties broken by a hash of (month, activity, customer). So every share is within one cent of
+-- its exact value and every activity-month adds up exactly to its raw cost. A cost with no driver
+-- volume that month is kept as one unallocated row (customer_id null), never dropped.
 with costs as (
     select * from {{ ref('stg_activity_costs') }}
 ),
@@ -83,24 +85,22 @@ shares as (
         costs.cost,
         driver_volumes.customer_id,
         driver_volumes.volume as driver_volume,
-        sum(driver_volumes.volume) over (partition by costs.period_month, costs.activity) as total_driver_volume,
-        row_number() over (
-            partition by costs.period_month, costs.activity
-            order by driver_volumes.volume desc, driver_volumes.customer_id
-        ) as volume_rank
+        sum(driver_volumes.volume) over (partition by costs.period_month, costs.activity) as total_driver_volume
     from costs
     inner join driver_volumes
         on driver_volumes.period_month = costs.period_month
         and driver_volumes.driver = costs.driver
 ),
 
-truncated as (
-    select
-        *,
-        -- the epsilon keeps an exact cent (x.xx in decimal, x.xx - 1e-15 in floating point) whole
-        cast(floor(cast(cost as double) * cast(driver_volume as double) / cast(total_driver_volume as double) * 100 + 1e-6)
-            / 100 as decimal(18, 2)) as truncated_cost
-    from shares
+rounded as (
+    {{ largest_remainder(
+        'shares',
+        amount='cost',
+        weight='driver_volume',
+        partition_by=['period_month', 'activity'],
+        tie_key=['period_month', 'activity', 'customer_id'],
+        output='allocated_cost'
+    ) }}
 ),
 
 allocated as (
@@ -111,13 +111,9 @@ allocated as (
         customer_id,
         driver_volume,
         total_driver_volume,
-        case
-            when volume_rank = 1 then
-                cost - (sum(truncated_cost) over (partition by period_month, activity) - truncated_cost)
-            else truncated_cost
-        end as allocated_cost,
+        allocated_cost,
         false as is_unallocated
-    from truncated
+    from rounded
 ),
 
 unallocated as (
