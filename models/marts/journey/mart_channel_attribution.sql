@@ -1,5 +1,7 @@
+-- Conversions and revenue credited to each channel and touchpoint under each attribution model:
+-- fct_attribution_credits summed.
 with credits as (
-    select * from {{ ref('int_order_touchpoints_credited') }}
+    select * from {{ ref('fct_attribution_credits') }}
 ),
 
 aggregated as (

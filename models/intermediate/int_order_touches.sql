@@ -1,0 +1,139 @@
+-- The touches of each completed order: what attribution shares the order's credit among.
+-- var attribution_touch:
+--   session (default)  every session (int_sessions_aggregated, the sessions of fct_sessions) of the
+--                      customer that started within var attribution_lookback_days before the order,
+--                      at or before it, with the channel and touchpoint of the session's first event
+--   event              every event in the same window (checkout, login and the like included)
+-- var attribution_exclude_direct: when true, `direct` touches are dropped from an order that has
+-- any other touch (last non-direct click); an order with only direct touches keeps them.
+-- An order without a touch keeps one row with channel and touchpoint 'no_touchpoint'. Touches are
+-- numbered from the earliest (ties by session or event id).
+{%- set touch = var('attribution_touch') %}
+{%- if touch not in ['session', 'event'] %}
+    {{ exceptions.raise_compiler_error(
+        "var attribution_touch must be 'session' or 'event', got '" ~ touch ~ "'"
+    ) }}
+{%- endif %}
+
+-- depends_on: {{ ref('int_sessions_aggregated') }}, {{ ref('int_events_sessionised') }}
+
+with orders as (
+    select * from {{ ref('stg_orders') }}
+    where status = 'completed'
+),
+
+{% if touch == 'session' %}
+sessions as (
+    select * from {{ ref('int_sessions_aggregated') }}
+),
+
+candidate_touches as (
+    select
+        customer_id,
+        session_id,
+        cast(null as {{ dbt.type_string() }}) as event_id,
+        started_at as touched_at,
+        entry_channel as channel,
+        entry_touchpoint as touchpoint
+    from sessions
+),
+{% else %}
+events as (
+    select * from {{ ref('int_events_sessionised') }}
+),
+
+candidate_touches as (
+    select
+        customer_id,
+        session_id,
+        event_id,
+        occurred_at as touched_at,
+        channel,
+        touchpoint
+    from events
+),
+{% endif %}
+
+windowed as (
+    select
+        orders.order_id,
+        orders.customer_id,
+        orders.ordered_at,
+        orders.revenue,
+        candidate_touches.session_id,
+        candidate_touches.event_id,
+        candidate_touches.touched_at,
+        candidate_touches.channel,
+        candidate_touches.touchpoint
+    from orders
+    inner join candidate_touches
+        on candidate_touches.customer_id = orders.customer_id
+        and candidate_touches.touched_at <= orders.ordered_at
+        and candidate_touches.touched_at >= {{ dbt.dateadd(
+            'day', -1 * var('attribution_lookback_days') | int, 'orders.ordered_at'
+        ) }}
+),
+
+kept as (
+    select windowed.*
+    from windowed
+    {% if var('attribution_exclude_direct') %}
+    where windowed.channel is distinct from 'direct'
+        or not exists (
+            select 1
+            from windowed as other
+            where other.order_id = windowed.order_id
+                and other.channel is distinct from 'direct'
+        )
+    {% endif %}
+),
+
+numbered as (
+    select
+        order_id,
+        customer_id,
+        ordered_at,
+        revenue,
+        session_id,
+        event_id,
+        touched_at,
+        coalesce(channel, 'no_touchpoint') as channel,
+        coalesce(touchpoint, 'no_touchpoint') as touchpoint,
+        {{ hours_between('touched_at', 'ordered_at') }} / 24.0 as days_before_order,
+        row_number() over (
+            partition by order_id
+            order by touched_at, session_id, event_id
+        ) as touch_number,
+        count(*) over (partition by order_id) as touches
+    from kept
+),
+
+untouched as (
+    select
+        orders.order_id,
+        orders.customer_id,
+        orders.ordered_at,
+        orders.revenue,
+        cast(null as {{ dbt.type_string() }}) as session_id,
+        cast(null as {{ dbt.type_string() }}) as event_id,
+        cast(null as timestamp) as touched_at,
+        'no_touchpoint' as channel,
+        'no_touchpoint' as touchpoint,
+        cast(null as double) as days_before_order,
+        cast(1 as bigint) as touch_number,
+        cast(0 as bigint) as touches
+    from orders
+    where not exists (
+        select 1
+        from numbered
+        where numbered.order_id = orders.order_id
+    )
+),
+
+final as (
+    select * from numbered
+    union all
+    select * from untouched
+)
+
+select * from final

@@ -1,0 +1,111 @@
+-- Credit for each completed order, shared among its touches (int_order_touches: sessions by
+-- default), under the models of var attribution_models (default all five):
+--   first_touch     all credit to the earliest touch
+--   last_touch      all credit to the latest touch
+--   linear          equal shares
+--   time_decay      shares proportional to 0.5 ^ (days before the order / attribution_half_life_days)
+--   position_based  attribution_first_touch_weight to the first, attribution_last_touch_weight to the
+--                   last, the rest split evenly among the middle ones (one touch: all; two: first and
+--                   last in proportion to their weights)
+-- Credits are rounded by the largest-remainder method (macro largest_remainder; conversions to
+-- 1e-12, revenue to the cent), so every credit is within one unit of its exact share and every
+-- order's credits add up exactly to 1 conversion and to its revenue.
+{%- set half_life = var('attribution_half_life_days') %}
+{%- set first_weight = var('attribution_first_touch_weight') %}
+{%- set last_weight = var('attribution_last_touch_weight') %}
+
+with touches as (
+    select * from {{ ref('int_order_touches') }}
+),
+
+attribution_models as (
+    {% for model_name in var('attribution_models') %}
+    select '{{ model_name }}' as attribution_model
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+weighted as (
+    select
+        touches.*,
+        attribution_models.attribution_model,
+        case
+            when touches.touches <= 1 then 1.0
+            when attribution_models.attribution_model = 'first_touch' then
+                case when touches.touch_number = 1 then 1.0 else 0.0 end
+            when attribution_models.attribution_model = 'last_touch' then
+                case when touches.touch_number = touches.touches then 1.0 else 0.0 end
+            when attribution_models.attribution_model = 'linear' then 1.0 / touches.touches
+            when attribution_models.attribution_model = 'time_decay' then
+                power(0.5, touches.days_before_order / {{ half_life }})
+            when attribution_models.attribution_model = 'position_based' and touches.touches = 2 then
+                case when touches.touch_number = 1 then {{ first_weight }} else {{ last_weight }} end
+                / ({{ first_weight }} + {{ last_weight }})
+            when attribution_models.attribution_model = 'position_based' then
+                case
+                    when touches.touch_number = 1 then {{ first_weight }}
+                    when touches.touch_number = touches.touches then {{ last_weight }}
+                    else (1.0 - {{ first_weight }} - {{ last_weight }}) / (touches.touches - 2)
+                end
+        end as weight
+    from touches
+    cross join attribution_models
+),
+
+conversions_rounded as (
+    {{ largest_remainder(
+        'weighted',
+        amount='1',
+        weight='weight',
+        partition_by=['attribution_model', 'order_id'],
+        tie_key=['attribution_model', 'order_id', 'touch_number'],
+        output='conversion_credit',
+        decimals=12
+    ) }}
+),
+
+conversions_credited as (
+    select
+        order_id,
+        customer_id,
+        ordered_at,
+        revenue,
+        attribution_model,
+        touch_number,
+        touches,
+        session_id,
+        channel,
+        touchpoint,
+        weight,
+        conversion_credit
+    from conversions_rounded
+),
+
+revenue_rounded as (
+    {{ largest_remainder(
+        'conversions_credited',
+        amount='revenue',
+        weight='weight',
+        partition_by=['attribution_model', 'order_id'],
+        tie_key=['attribution_model', 'order_id', 'touch_number'],
+        output='revenue_credit'
+    ) }}
+),
+
+final as (
+    select
+        order_id,
+        customer_id,
+        ordered_at,
+        attribution_model,
+        touch_number,
+        touches,
+        session_id,
+        channel,
+        touchpoint,
+        conversion_credit,
+        cast(revenue_credit as decimal(18, 2)) as revenue_credit
+    from revenue_rounded
+)
+
+select * from final
