@@ -94,14 +94,25 @@ def credits(demo) -> pd.DataFrame:
         inner join stg_orders as orders using (order_id)""")
 
 
-def test_every_order_is_credited_exactly_once_per_model(demo, credits):
+def test_every_order_is_credited_exactly_once_per_model(demo):
+    # summed in SQL: the credits are decimals, and their sums must be exact
     completed = query(demo.db, "select count(*) from stg_orders where status = 'completed'")[0][0]
-    totals = credits.groupby(["attribution_model", "order_id"]).agg(
-        conversion=("conversion_credit", lambda s: sum(s)), revenue_credit=("revenue_credit", lambda s: sum(s)),
-        revenue=("revenue", "first"))
-    assert totals.groupby(level="attribution_model").size().eq(completed).all()
-    assert (totals["conversion"] == 1).all()
-    assert (totals["revenue_credit"] == totals["revenue"]).all()
+    rows = query(demo.db, """
+        with totals as (
+            select attribution_model, order_id, sum(conversion_credit) as conversion,
+                sum(revenue_credit) as revenue_credit
+            from fct_attribution_credits
+            group by all
+        )
+        select attribution_model, count(*),
+            count(*) filter (where conversion = 1 and revenue_credit = orders.revenue)
+        from totals
+        inner join stg_orders as orders using (order_id)
+        group by all""")
+    assert len(rows) == 5
+    for model, orders, exact in rows:
+        assert orders == completed, model
+        assert exact == completed, model
 
 
 def test_linear_credits_of_one_order_differ_by_at_most_a_cent(credits):
