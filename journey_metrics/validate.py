@@ -54,19 +54,26 @@ from great_expectations.exceptions import DataContextError  # noqa: E402
 
 from journey_metrics.contract import raw_contract  # noqa: E402
 from journey_metrics.paths import REPO_ROOT, default_duckdb_path, default_raw_dir  # noqa: E402
+from journey_metrics.project import project_var  # noqa: E402
 
 LAYERS = ("raw", "staging", "marts")
 GX_DIR = REPO_ROOT / "gx"
 DATA_SOURCE = "journey"
 BATCH_DEFINITION = "whole_frame"
 
-# Timestamps before this are typos or epoch defaults, not customer history.
-EARLIEST_TIMESTAMP = dt.datetime(2000, 1, 1)
+# Timestamps before this are typos or epoch defaults, not customer history: the var staging rejects
+# them by (too_early_timestamp), so the bound has one definition.
+def _utc_naive(value: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(value)
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+EARLIEST_TIMESTAMP = _utc_naive(str(project_var("earliest_valid_at")))
 # Upper bound: now plus this margin (clock skew, time zones); passed to the suites as a parameter.
 FUTURE_MARGIN = dt.timedelta(days=1)
 LATEST_PARAMETER = "latest_allowed_at"
-# Attribution credit is truncated to 1e-12 per touch and to the cent per order, the remainder going
-# to the last touch, so the sums match the totals exactly; this only absorbs float conversion.
+# Attribution credits are rounded by the largest-remainder method (1e-12 of a conversion, the cent
+# of revenue), so the sums match the totals exactly; this only absorbs float conversion.
 TOTALS_TOLERANCE = 1e-6
 EXAMPLES = 3
 RUN_NAME = "journey_metrics.validate"

@@ -63,6 +63,12 @@
 {%- endmacro %}
 
 
+{% macro is_too_early(timestamp) -%}
+    {#- Before var earliest_valid_at: a clock that was never set (1970-01-01), not a real moment. -#}
+    ({{ timestamp }} < {{ to_utc_timestamp(sql_string(var('earliest_valid_at'))) }})
+{%- endmacro %}
+
+
 {% macro sql_list(values) -%}
     {%- for v in values %}{{ sql_string(v) }}{{ ", " if not loop.last }}{% endfor -%}
 {%- endmacro %}

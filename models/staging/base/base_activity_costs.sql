@@ -30,6 +30,7 @@ checked as (
             when period_month is null then 'invalid_timestamp'
             when cost is null then 'invalid_number'
             when {{ is_future('cast(period_month as timestamp)') }} then 'future_timestamp'
+            when {{ is_too_early('cast(period_month as timestamp)') }} then 'too_early_timestamp'
             when cost < 0 then 'negative_amount'
             when driver not in ({{ sql_list(var('cost_drivers')) }}) then 'unknown_driver'
         end as _check_reason

@@ -25,6 +25,7 @@ checked as (
             when raw_created_at is null then 'missing_value'
             when created_at is null then 'invalid_timestamp'
             when {{ is_future('created_at') }} then 'future_timestamp'
+            when {{ is_too_early('created_at') }} then 'too_early_timestamp'
         end as _check_reason
     from typed
 ),

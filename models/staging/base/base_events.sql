@@ -61,6 +61,7 @@ checked as (
             when raw_occurred_at is null or event_type is null then 'missing_value'
             when occurred_at is null then 'invalid_timestamp'
             when {{ is_future('occurred_at') }} then 'future_timestamp'
+            when {{ is_too_early('occurred_at') }} then 'too_early_timestamp'
         end as _check_reason
     from typed
 ),

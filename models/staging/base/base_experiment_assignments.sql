@@ -35,6 +35,7 @@ checked as (
             when raw_assigned_at is null or level is null then 'missing_value'
             when assigned_at is null then 'invalid_timestamp'
             when {{ is_future('assigned_at') }} then 'future_timestamp'
+            when {{ is_too_early('assigned_at') }} then 'too_early_timestamp'
             when experiments.experiment_id is null then 'unknown_experiment'
             when customers.customer_id is null then 'unknown_customer'
         end as _check_reason

@@ -29,6 +29,7 @@ checked as (
             when metric_window_days is null then 'invalid_number'
             -- a planned end date may lie in the future; a start may not
             when {{ is_future('started_at') }} then 'future_timestamp'
+            when {{ is_too_early('started_at') }} or {{ is_too_early('ended_at') }} then 'too_early_timestamp'
             when primary_metric not in ({{ sql_list(var('experiment_metrics')) }}) then 'unknown_metric'
             when metric_window_days <= 0 then 'invalid_value'
             when ended_at < started_at then 'ended_before_started'

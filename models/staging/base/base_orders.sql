@@ -33,6 +33,7 @@ checked as (
             when ordered_at is null then 'invalid_timestamp'
             when revenue is null or {{ is_unparseable('raw_cost_of_goods', 'cost_of_goods') }} then 'invalid_number'
             when {{ is_future('ordered_at') }} then 'future_timestamp'
+            when {{ is_too_early('ordered_at') }} then 'too_early_timestamp'
             when revenue < 0 or cost_of_goods < 0 then 'negative_amount'
             when status not in ({{ sql_list(var('order_statuses')) }}) then 'unknown_status'
             when customers.customer_id is null then 'unknown_customer'

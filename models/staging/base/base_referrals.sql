@@ -32,6 +32,7 @@ checked as (
             when raw_sent_at is null then 'missing_value'
             when sent_at is null or {{ is_unparseable('raw_converted_at', 'converted_at') }} then 'invalid_timestamp'
             when {{ is_future('sent_at') }} or {{ is_future('converted_at') }} then 'future_timestamp'
+            when {{ is_too_early('sent_at') }} or {{ is_too_early('converted_at') }} then 'too_early_timestamp'
             when referrer_customer_id = referred_customer_id then 'self_referral'
             when converted_at < sent_at then 'conversion_before_sent'
             when referrers.customer_id is null

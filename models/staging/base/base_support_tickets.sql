@@ -32,6 +32,7 @@ checked as (
             when raw_opened_at is null then 'missing_value'
             when opened_at is null or {{ is_unparseable('raw_resolved_at', 'resolved_at') }} then 'invalid_timestamp'
             when {{ is_future('opened_at') }} or {{ is_future('resolved_at') }} then 'future_timestamp'
+            when {{ is_too_early('opened_at') }} or {{ is_too_early('resolved_at') }} then 'too_early_timestamp'
             when resolved_at < opened_at then 'resolved_before_opened'
             when customers.customer_id is null then 'unknown_customer'
         end as _check_reason

@@ -35,6 +35,7 @@ checked as (
             when {{ is_unparseable('raw_nps_score', 'nps_score') }}
                 or {{ is_unparseable('raw_csat_score', 'csat_score') }} then 'invalid_number'
             when {{ is_future('responded_at') }} then 'future_timestamp'
+            when {{ is_too_early('responded_at') }} then 'too_early_timestamp'
             when nps_score not between 0 and 10 then 'nps_out_of_range'
             when csat_score not between 1 and 5 then 'csat_out_of_range'
             when customers.customer_id is null then 'unknown_customer'
