@@ -9,6 +9,18 @@
 {%- endmacro %}
 
 
+{% macro cohort_is_complete(cohort_month) -%}
+    {#- True when the cohort of customers aware in the month starting `cohort_month` is complete: the
+        funnel window of its last customer — var funnel_window_days after the end of the month, or
+        var funnel_maturity_days when there is no window (funnel_window_days null) — closed at or
+        before the end of the data (last_data_at()). A cohort still open can still move on: read it
+        as young, not as worse. -#}
+    {%- set window_days = var('funnel_window_days') -%}
+    {%- set days = var('funnel_maturity_days') if window_days is none else window_days -%}
+    ({{ cohort_month }} + interval 1 month + to_days(cast({{ days }} as integer)) <= {{ last_data_at() }})
+{%- endmacro %}
+
+
 {% macro hours_between(start_at, end_at) -%}
     (epoch({{ end_at }}) - epoch({{ start_at }})) / 3600.0
 {%- endmacro %}
@@ -17,7 +29,8 @@
 {% macro stage_funnel(customer_stages, grain) %}
     {#-
         Funnel metrics of `customer_stages` (rows like fct_customer_stages) per `grain` columns and
-        stage. Every stage gets a row for every grain value, with 0 customers when none reached it.
+        stage. Every stage gets a row for every grain value, with 0 customers when none reached it,
+        and is_complete of its cohort (cohort_is_complete; `grain` must hold cohort_month).
         Emits CTEs ending in `funnel`; the caller selects from it.
     -#}
     {%- set grain_list = grain | join(', ') -%}
@@ -75,7 +88,8 @@
             customers / nullif(first_value(customers) over (partition by {{ grain_list }} order by stage_order), 0)
                 as conversion_from_entry,
             median_hours_from_previous,
-            p90_hours_from_previous
+            p90_hours_from_previous,
+            {{ cohort_is_complete('cohort_month') }} as is_complete
         from grid
     )
 {% endmacro %}

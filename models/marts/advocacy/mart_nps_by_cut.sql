@@ -1,6 +1,8 @@
 -- NPS and CSAT by month and by one cut at a time: the touchpoint surveyed, the customer's
 -- acquisition channel, the journey stage the customer had reached when responding, the customer's
--- segment, and the experiment arm (treatment combination) the customer was assigned to.
+-- segment, and the experiment arm (treatment combination) the customer was assigned to — by arm,
+-- only the responses within the experiment's metric window: [assigned_at, assigned_at +
+-- metric_window_days], the window int_experiment_outcomes measures the experiment's outcome in.
 with responses as (
     select * from {{ ref('stg_survey_responses') }}
 ),
@@ -17,14 +19,36 @@ segments as (
     select * from {{ ref('customer_segments') }}
 ),
 
+assignments as (
+    select * from {{ ref('stg_experiment_assignments') }}
+),
+
+-- each assigned customer's metric window: from the earliest assignment to metric_window_days later
+experiment_windows as (
+    select * from {{ ref('int_experiment_outcomes') }}
+),
+
 -- one arm per experiment and customer: "EXP001: feature=on, pricing=bundle, support=priority"
 experiment_arms as (
     select
         experiment_id,
         customer_id,
         experiment_id || ': ' || string_agg(factor || '=' || level, ', ' order by factor) as arm
-    from {{ ref('stg_experiment_assignments') }}
+    from assignments
     group by experiment_id, customer_id
+),
+
+arm_windows as (
+    select
+        experiment_arms.experiment_id,
+        experiment_arms.customer_id,
+        experiment_arms.arm,
+        experiment_windows.assigned_at,
+        experiment_windows.window_end_at
+    from experiment_arms
+    inner join experiment_windows
+        on experiment_windows.experiment_id = experiment_arms.experiment_id
+        and experiment_windows.customer_id = experiment_arms.customer_id
 ),
 
 stage_at_response as (
@@ -77,16 +101,19 @@ cut_responses as (
     left join segments
         on segments.customer_id = responses.customer_id
     union all
-    -- only the responses of assigned customers, one row per experiment they are in
+    -- only the responses of assigned customers within their metric window (ends included), one row
+    -- per experiment they are in: a response before the assignment cannot reflect the treatment
     select
         'experiment_arm' as cut,
-        experiment_arms.arm as cut_value,
+        arm_windows.arm as cut_value,
         cast(date_trunc('month', responses.responded_at) as date) as response_month,
         responses.nps_score,
         responses.csat_score
     from responses
-    inner join experiment_arms
-        on experiment_arms.customer_id = responses.customer_id
+    inner join arm_windows
+        on arm_windows.customer_id = responses.customer_id
+        and responses.responded_at >= arm_windows.assigned_at
+        and responses.responded_at <= arm_windows.window_end_at
 ),
 
 {{ nps_metrics('cut_responses', ['cut', 'cut_value', 'response_month']) }},

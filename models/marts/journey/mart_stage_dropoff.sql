@@ -1,5 +1,8 @@
 -- Pain points of the journey: what customers who stalled at a stage saw last, against what
--- customers who moved on saw last before moving on.
+-- customers who moved on saw last before moving on. Only customers of complete cohorts are compared
+-- (macro cohort_is_complete): in a cohort whose funnel window is still open, a customer who has not
+-- reached the next stage yet may still do so — counting them as stalled would read a young cohort as
+-- a worse one. Those customers are counted apart (incomplete_cohort_customers).
 with customer_stages as (
     select * from {{ ref('fct_customer_stages') }}
 ),
@@ -19,16 +22,26 @@ stays as (
         stage,
         stage_order,
         reached_at,
+        cohort_month,
         lead(reached_at) over (partition by customer_id order by stage_order) as next_reached_at
     from customer_stages
     qualify stage_order < (select max(stage_order) from stage_map)
 ),
 
+stay_cohorts as (
+    select
+        *,
+        {{ cohort_is_complete('cohort_month') }} as is_complete
+    from stays
+),
+
+-- stays of complete cohorts only: moved on (reached the next stage) or stalled for good
 stay_outcomes as (
     select
         *,
         next_reached_at is null as is_stalled
-    from stays
+    from stay_cohorts
+    where is_complete
 ),
 
 -- the var dropoff_last_events latest events of each stay: after reaching the stage and, for those
@@ -76,9 +89,10 @@ stage_totals as (
     select
         stage,
         stage_order,
-        count(case when is_stalled then 1 end) as stalled_customers,
-        count(case when not is_stalled then 1 end) as moved_on_customers
-    from stay_outcomes
+        count(case when is_complete and next_reached_at is null then 1 end) as stalled_customers,
+        count(case when is_complete and next_reached_at is not null then 1 end) as moved_on_customers,
+        count(case when not is_complete then 1 end) as incomplete_cohort_customers
+    from stay_cohorts
     group by stage, stage_order
 ),
 
@@ -93,7 +107,8 @@ shares as (
         seen.stalled_customers_seen / nullif(stage_totals.stalled_customers, 0) as stalled_share,
         stage_totals.moved_on_customers,
         seen.moved_on_customers_seen,
-        seen.moved_on_customers_seen / nullif(stage_totals.moved_on_customers, 0) as moved_on_share
+        seen.moved_on_customers_seen / nullif(stage_totals.moved_on_customers, 0) as moved_on_share,
+        stage_totals.incomplete_cohort_customers
     from seen
     inner join stage_totals
         on stage_totals.stage = seen.stage
@@ -110,11 +125,23 @@ flagged as (
 -- values seen by too few customers have noisy lifts: they rank after all the others
 final as (
     select
-        *,
+        stage,
+        stage_order,
+        dimension,
+        value,
+        stalled_customers,
+        stalled_customers_seen,
+        stalled_share,
+        moved_on_customers,
+        moved_on_customers_seen,
+        moved_on_share,
+        lift,
+        is_small_sample,
         row_number() over (
             partition by stage, dimension
             order by is_small_sample, lift desc nulls last, stalled_share desc, value
-        ) as pain_point_rank
+        ) as pain_point_rank,
+        incomplete_cohort_customers
     from flagged
 )
 

@@ -1,3 +1,5 @@
+-- The stage funnel by cohort and customer segment: one row per cohort, segment and stage, with
+-- is_complete of the cohort (macro cohort_is_complete).
 with customer_stages as (
     select
         customer_stages.*,
@@ -7,16 +9,21 @@ with customer_stages as (
         on segments.customer_id = customer_stages.customer_id
 ),
 
-{{ stage_funnel('customer_stages', ['cohort_month', 'segment_name']) }}
+{{ stage_funnel('customer_stages', ['cohort_month', 'segment_name']) }},
 
-select
-    cohort_month,
-    segment_name,
-    stage,
-    stage_order,
-    customers,
-    conversion_from_previous,
-    conversion_from_entry,
-    median_hours_from_previous,
-    p90_hours_from_previous
-from funnel
+final as (
+    select
+        cohort_month,
+        segment_name,
+        stage,
+        stage_order,
+        customers,
+        conversion_from_previous,
+        conversion_from_entry,
+        median_hours_from_previous,
+        p90_hours_from_previous,
+        is_complete
+    from funnel
+)
+
+select * from final

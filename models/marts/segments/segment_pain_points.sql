@@ -1,6 +1,8 @@
 -- Which segment suffers where: one row per segment and pain-point signal. A signal's rate in the
 -- segment is compared with its rate over all customers (lift) and with the rest of the customers by
--- a two-proportion z-test; rank 1 is the segment's strongest significant pain point.
+-- a two-proportion z-test, its p-value Holm-adjusted over every test of the mart. A pain point
+-- (is_pain_point) has lift > 1 and an adjusted p-value below var pain_point_alpha; only pain points
+-- are ranked, by lift (rank 1 = the segment's strongest), every other row has a null rank.
 -- Signals (each over the customers it applies to):
 --   ticket_<category>   share of customers with a ticket of that category (all customers)
 --   detractor           share with a latest NPS of 0–6 (customers with an NPS)
@@ -94,18 +96,64 @@ tested as (
         on totals.signal = counts.signal
 ),
 
-final as (
+tested_p as (
     select
         *,
-        {{ two_sided_normal_p('z_score') }} as p_value,
-        row_number() over (
-            partition by segment_id
-            order by
-                ({{ two_sided_normal_p('z_score') }} < {{ var('pain_point_alpha') }} and lift > 1) desc,
-                lift desc nulls last,
-                signal
-        ) as pain_point_rank
+        {{ two_sided_normal_p('z_score') }} as p_value
     from tested
+),
+
+-- Holm step-down over the m tests with a p-value: the i-th smallest p is multiplied by m − i + 1,
+-- capped at 1, and never below the adjusted p of a smaller one (a running maximum)
+holm_order as (
+    select
+        *,
+        count(p_value) over () as tests,
+        case when p_value is not null then row_number() over (order by p_value nulls last, segment_id, signal) end
+            as p_value_order
+    from tested_p
+),
+
+holm_adjusted as (
+    select
+        *,
+        case
+            when p_value is not null then least(1.0, max((tests - p_value_order + 1) * p_value) over (
+                order by p_value nulls last, segment_id, signal
+                rows between unbounded preceding and current row
+            ))
+        end as p_value_holm
+    from holm_order
+),
+
+flagged as (
+    select
+        *,
+        coalesce(lift > 1 and p_value_holm < {{ var('pain_point_alpha') }}, false) as is_pain_point
+    from holm_adjusted
+),
+
+final as (
+    select
+        segment_id,
+        segment_name,
+        signal,
+        customers,
+        customers_with_signal,
+        rate,
+        overall_rate,
+        lift,
+        z_score,
+        p_value,
+        case
+            when is_pain_point then row_number() over (
+                partition by segment_id, is_pain_point
+                order by lift desc, signal
+            )
+        end as pain_point_rank,
+        p_value_holm,
+        is_pain_point
+    from flagged
 )
 
 select * from final
