@@ -3,8 +3,9 @@
 
     Each raw table is a sub-folder `<raw_dir>/<table>/` of `.csv` (with header) and/or `.parquet`
     files, searched recursively (so `events/event_date=2024-01-01/part-0.parquet` works). Files are
-    read together and matched by column name; extra columns are ignored. Every contract column is
-    returned as text, exactly as it arrived, and staging casts it defensively.
+    read together (Parquet files in groups of one schema) and matched by column name; extra columns
+    are ignored. Every contract column is returned as text, whatever its type in the file, and
+    staging casts it defensively.
 #}
 
 {% macro raw_table_names() %}
@@ -93,8 +94,42 @@
             ~ "' (set JOURNEY_RAW_DIR; an empty table is a folder holding a header-only CSV).") }}
     {% endif %}
 
+    {#- Parquet files grouped by their schema (every column's name and physical and logical type):
+        read_parquet unifies the types of the files it reads together, and one file whose column has
+        another type (an epoch BIGINT where the others hold a TIMESTAMP) would fail the whole read.
+        Each group is read on its own and every column cast to text, so one bad value rejects its
+        row in staging instead. -#}
+    {% set parquet_groups = [] %}
+    {% if parquet_files %}
+        {% set schemas %}
+            select
+                file_name,
+                string_agg(
+                    lower(name) || ':' || coalesce(type, '') || ':' || coalesce(converted_type, '')
+                        || ':' || coalesce(cast(logical_type as varchar), ''),
+                    ',' order by lower(name), type, converted_type, cast(logical_type as varchar)
+                ) as signature
+            from parquet_schema({{ sql_string(folder ~ '/**/*.parquet') }})
+            group by file_name
+            order by file_name
+        {% endset %}
+        {% set by_signature = {} %}
+        {% set signatures = [] %}
+        {% for row in run_query(schemas).rows %}
+            {% if row[1] not in by_signature %}
+                {% do by_signature.update({row[1]: []}) %}
+                {% do signatures.append(row[1]) %}
+            {% endif %}
+            {% do by_signature[row[1]].append(row[0]) %}
+        {% endfor %}
+        {% for signature in signatures %}
+            {% do parquet_groups.append(by_signature[signature]) %}
+        {% endfor %}
+    {% endif %}
+    {% set found_files = {'csv': csv_files, 'parquet': parquet_files, 'parquet_groups': parquet_groups, 'folder': folder} %}
+
     {% if not check_columns %}
-        {{ return({'csv': csv_files, 'parquet': parquet_files, 'folder': folder}) }}
+        {{ return(found_files) }}
     {% endif %}
 
     {% set required = raw_columns(table_name) %}
@@ -184,7 +219,7 @@
             "Raw data contract broken: a file does not match its table's columns.\n" ~ (lines | join("\n"))
             ~ "\nRequired columns of '" ~ table_name ~ "': " ~ (required | join(', '))) }}
     {% endif %}
-    {{ return({'csv': csv_files, 'parquet': parquet_files, 'folder': folder}) }}
+    {{ return(found_files) }}
 {% endmacro %}
 
 
@@ -203,10 +238,12 @@
         {% if files.csv %}
             {% do branches.append("read_csv(" ~ sql_string(files.folder ~ '/**/*.csv') ~ ", " ~ csv_options() ~ ")") %}
         {% endif %}
-        {% if files.parquet %}
-            {% do branches.append("read_parquet(" ~ sql_string(files.folder ~ '/**/*.parquet')
-                ~ ", union_by_name = true, filename = true, hive_partitioning = false)") %}
-        {% endif %}
+        {% for group in files.parquet_groups %}
+            {% set paths = [] %}
+            {% for f in group %}{% do paths.append(sql_string(f)) %}{% endfor %}
+            {% do branches.append("read_parquet([" ~ (paths | join(', '))
+                ~ "], union_by_name = true, filename = true, hive_partitioning = false)") %}
+        {% endfor %}
         {% for reader in branches %}
             select
                 {% for c in columns %}

@@ -56,6 +56,38 @@ def test_a_byte_order_mark_and_odd_header_case_are_read(tmp_path):
         ("C1", "DE"), ("C2", "FR")]
 
 
+def write_typed_order_files(folder) -> None:
+    """Orders exported as Parquet by different tools, beside the CSV: the physical types a column
+    may come in (text is the CSV's). Read as one, DuckDB would have to cast the BIGINT of
+    typed-1 to the TIMESTAMP of the others and fail the whole build."""
+    def one(name, **columns):
+        defaults = {"customer_id": pa.array(["C1"]), "cost_of_goods": pa.array([None], pa.string()),
+                    "status": pa.array(["completed"])}
+        pq.write_table(pa.table({**defaults, **columns}), folder / name)
+
+    # an epoch BIGINT where a timestamp belongs: invalid_timestamp (never a crash), revenue a double
+    one("typed-1.parquet", order_id=pa.array(["O7"]), ordered_at=pa.array([1_706_745_600], pa.int64()),
+        revenue=pa.array([12.5], pa.float64()))
+    # a real TIMESTAMP and a DECIMAL: staged as they are; cost of goods an int32
+    one("typed-2.parquet", order_id=pa.array(["O8"]),
+        ordered_at=pa.array([1_706_868_000_000_000], pa.timestamp("us")),
+        revenue=pa.array([20], pa.decimal128(10, 2)), cost_of_goods=pa.array([5], pa.int32()))
+    # a DATE, an integer revenue, and an integer key
+    one("typed-3.parquet", order_id=pa.array([9], pa.int64()), ordered_at=pa.array([19_756], pa.date32()),
+        revenue=pa.array([7], pa.int32()))
+    # a double beyond decimal(18, 2): invalid_number
+    one("typed-4.parquet", order_id=pa.array(["O10"]), ordered_at=pa.array([19_756], pa.date32()),
+        revenue=pa.array([1.0], pa.float64()), cost_of_goods=pa.array([1e30], pa.float64()))
+    # a TIMESTAMP WITH TIME ZONE (stored as UTC instants) and a boolean status: unknown_status
+    one("typed-5.parquet", order_id=pa.array(["O11"]),
+        ordered_at=pa.array([1_706_868_000_000_000], pa.timestamp("us", tz="Europe/Amsterdam")),
+        revenue=pa.array([3.25], pa.float64()), status=pa.array([True], pa.bool_()))
+    # a TIMESTAMP WITH TIME ZONE that is staged, in UTC
+    one("typed-7.parquet", order_id=pa.array(["O13"]),
+        ordered_at=pa.array([1_706_954_400_000_000], pa.timestamp("us", tz="America/New_York")),
+        revenue=pa.array([4.5], pa.float64()))
+
+
 @pytest.fixture(scope="module")
 def rejected(tmp_path_factory):
     """One build over a battery of bad values that staging must reject, each with its reason."""
@@ -87,6 +119,7 @@ def rejected(tmp_path_factory):
         "responded_at": pa.array([1_706_745_600_000_000, 1_706_745_600_000_000], pa.timestamp("us", tz="UTC")),
         "nps_score": ["ten", "10"], "csat_score": [None, None], "touchpoint": [None, None],
     }), raw / "survey_responses" / "part-2.parquet")
+    write_typed_order_files(raw / "orders")
     result = run_dbt(["build", "--select", "path:models/staging", "path:seeds", "assert_raw_rows_reconcile",
                       "--indirect-selection", "cautious"], raw, tmp / "w.duckdb", tmp)
     assert result.returncode == 0, result.stdout[-3000:]
@@ -102,6 +135,9 @@ def rejected(tmp_path_factory):
     ("survey_responses", "S1", "invalid_number"),
     ("survey_responses", "S2", "invalid_number"),
     ("survey_responses", "S3", "invalid_number"),
+    ("orders", "O7", "invalid_timestamp"),    # Parquet BIGINT epoch in a timestamp column
+    ("orders", "O10", "invalid_number"),      # Parquet DOUBLE beyond decimal(18, 2)
+    ("orders", "O11", "unknown_status"),      # Parquet BOOLEAN where a status belongs
 ])
 def test_bad_values_are_rejected_with_their_reason(rejected, table, key, reason):
     _, db = rejected
@@ -111,7 +147,13 @@ def test_bad_values_are_rejected_with_their_reason(rejected, table, key, reason)
 
 def test_good_rows_next_to_bad_ones_are_staged_exactly(rejected):
     raw, db = rejected
-    assert query(db, "select cast(revenue as varchar) from stg_orders") == [("99.99",)]
+    assert query(db, "select order_id, cast(ordered_at as varchar), cast(revenue as varchar), "
+                     "cast(cost_of_goods as varchar) from stg_orders order by order_id") == [
+        ("9", "2024-02-03 00:00:00", "7.00", None),        # Parquet DATE, INT32, INT64 key
+        ("O13", "2024-02-03 10:00:00", "4.50", None),      # Parquet TIMESTAMPTZ, in UTC
+        ("O5", "2024-02-01 00:00:00", "99.99", None),      # CSV
+        ("O8", "2024-02-02 10:00:00", "20.00", "5.00"),    # Parquet TIMESTAMP, DECIMAL, INT32
+    ]
     assert query(db, "select nps_score, cast(responded_at as varchar) from stg_survey_responses") == [
         (10, "2024-02-01 00:00:00")]
     assert query(db, "select length(event_type) from stg_events") == [(100_000,)]
