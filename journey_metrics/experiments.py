@@ -1,5 +1,6 @@
-"""Factorial experiments: cells, Type II ANOVA, effects with Holm-adjusted p-values, and the
-sample-ratio-mismatch check. Works for any number of factors and levels, balanced or not.
+"""Factorial experiments: cells, Type II ANOVA, marginal and simple effects with relative lifts and
+Holm-adjusted p-values, and the sample-ratio-mismatch check. Works for any number of factors and
+levels, balanced or not.
 
 Input is customer-level: one row per experiment and customer with the primary-metric outcome
 (prepared in SQL, int_experiment_outcomes) and one row per experiment, customer and factor with the
@@ -7,21 +8,29 @@ level (stg_experiment_assignments). Outputs are plain DataFrames; nothing here k
 
 The linear model is the full factorial with treatment coding: an intercept (every factor at its
 reference level), one column per non-reference level of each factor, and one per combination of
-non-reference levels of every set of two or more factors. Its coefficients are the "difference from
-the reference level" of each level (with the other factors at their reference) and the interaction
-contrasts; its fitted values are the cell means.
+non-reference levels of every set of two or more factors. It is saturated: its fitted values are the
+cell means. Its coefficients are simple effects (a level's difference from the reference level with
+every other factor at its reference) and interaction contrasts. What an experimenter asks — does this
+factor work? — is answered by the marginal effect instead: the level's estimated marginal mean (the
+predicted cell means averaged with equal weight over the other factors' levels; Searle, Speed and
+Milliken 1980, "Population marginal means in the linear model", Am. Stat. 34(4)) minus the reference
+level's, a linear function L·β of the coefficients with variance L V Lᵀ. Relative lifts use the delta
+method on the ratio of two such functions.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
+from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 CELL_COLUMNS = {"experiment_id": "string", "metric": "string", "cell": "string", "levels": "string",
                 "customers": "int64", "mean": "float64", "std": "float64", "ci_low": "float64", "ci_high": "float64"}
@@ -30,7 +39,9 @@ ANOVA_COLUMNS = {"experiment_id": "string", "metric": "string", "term": "string"
 EFFECT_COLUMNS = {"experiment_id": "string", "metric": "string", "term_type": "string", "term": "string",
                   "level": "string", "is_reference": "bool", "customers": "int64", "mean": "float64",
                   "estimate": "float64", "ci_low": "float64", "ci_high": "float64", "p_value": "float64",
-                  "p_value_holm": "float64"}
+                  "p_value_holm": "float64", "std_error": "float64", "raw_mean": "float64",
+                  "other_factors": "string", "relative_lift": "float64", "relative_lift_ci_low": "float64",
+                  "relative_lift_ci_high": "float64", "not_estimable_reason": "string"}
 SRM_COLUMNS = {"experiment_id": "string", "factor": "string", "levels": "int64", "customers": "int64",
                "counts": "string", "chi_square": "float64", "df": "int64", "p_value": "float64",
                "is_mismatch": "bool"}
@@ -130,56 +141,236 @@ def cells(frame: pd.DataFrame, factors: list[str], confidence: float) -> pd.Data
     return table
 
 
-def effects(frame: pd.DataFrame, factors: list[str], references: dict[str, str], confidence: float) -> pd.DataFrame:
-    """Per factor level: its mean and its difference from the reference level (the treatment-coded
-    coefficient, other factors at their reference) with a confidence interval; per interaction
-    contrast the same; p-values Holm-adjusted over all of them; and the best treatment combination
-    (highest predicted mean) with its interval."""
-    matrix, column_terms = _model_matrix(frame, factors, references)
-    fit = sm.OLS(frame["outcome"].to_numpy(dtype=float), matrix).fit()
-    intervals = fit.conf_int(alpha=1 - confidence)
+def _cell_grid(frame: pd.DataFrame, factors: list[str]) -> pd.DataFrame:
+    """Every combination of the factors' observed levels, empty cells included, in sorted order, with
+    its customers (0 when empty) and raw mean outcome."""
+    levels = [sorted(frame[factor].astype(str).unique()) for factor in factors]
+    grid = pd.DataFrame(list(itertools.product(*levels)), columns=factors)
+    observed = (frame.astype({factor: str for factor in factors})
+                .groupby(factors, sort=True)["outcome"].agg(customers="size", raw_mean="mean").reset_index())
+    grid = grid.merge(observed, on=factors, how="left")
+    grid["customers"] = grid["customers"].fillna(0).astype(int)
+    return grid
+
+
+def _label(cell: dict[str, str]) -> str:
+    return ", ".join(f"{factor}={level}" for factor, level in cell.items())
+
+
+@dataclass(frozen=True)
+class FullModel:
+    """The fitted full-factorial model as the effects read it: coefficients β, their covariance V,
+    the residual degrees of freedom, and the design row of every cell (empty cells included), so
+    that any linear function L·β of the cell means gets its estimate, standard error √(L V Lᵀ), t
+    interval and t test, as the coefficients' own intervals do."""
+
+    params: np.ndarray
+    cov: np.ndarray
+    df_resid: float
+    confidence: float
+    factors: list[str]
+    cells: pd.DataFrame  # _cell_grid
+    cell_rows: np.ndarray  # one design row per row of `cells`; square and invertible (saturated model)
+    columns: list[str]
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, factors: list[str], references: dict[str, str], confidence: float) -> FullModel:
+        matrix, _ = _model_matrix(frame, factors, references)
+        with warnings.catch_warnings():
+            # empty cells make the design rank-deficient; empty_cells_needed keeps what that leaves
+            # undetermined out of the table, so the warning says nothing the table does not
+            warnings.simplefilter("ignore", SingularMatrixWarning)
+            fit = sm.OLS(frame["outcome"].to_numpy(dtype=float), matrix).fit()
+        grid = _cell_grid(frame, factors)
+        cell_rows, _ = _model_matrix(grid, factors, references)
+        scale = fit.ssr / fit.df_resid if fit.df_resid > 0 else np.nan  # no residual df: no intervals
+        return cls(np.asarray(fit.params, dtype=float), np.asarray(fit.normalized_cov_params, dtype=float) * scale,
+                   float(fit.df_resid), confidence, factors, grid,
+                   cell_rows.reindex(columns=matrix.columns, fill_value=0.0).to_numpy(dtype=float),
+                   list(matrix.columns))
+
+    def is_zero(self, mean: float) -> bool:
+        """A mean that is 0 up to rounding (the coefficients come from a pseudo-inverse), on the scale of
+        the cell means."""
+        return not np.isfinite(mean) or abs(mean) <= 1e-9 * (1.0 + np.nanmax(np.abs(self.cells["raw_mean"])))
+
+    def unit(self, column: str) -> np.ndarray:
+        """L picking one coefficient."""
+        return (np.array(self.columns) == column).astype(float)
+
+    def cell_mask(self, levels: dict[str, str]) -> np.ndarray:
+        return np.logical_and.reduce([self.cells[f].to_numpy() == level for f, level in levels.items()]
+                                     + [np.ones(len(self.cells), dtype=bool)])
+
+    def mean_of_cells(self, levels: dict[str, str]) -> np.ndarray:
+        """L of the predicted mean averaged with equal weight over the cells matching `levels` (for one
+        factor's level: its estimated marginal mean; for every factor's level: that cell's mean)."""
+        return self.cell_rows[self.cell_mask(levels)].mean(axis=0)
+
+    def empty_cells_needed(self, contrast: np.ndarray) -> list[str]:
+        """The empty cells whose mean L·β depends on: L·β = w·μ over the cell means μ (w solves
+        wᵀ·cell_rows = L); L·β is estimable exactly when w puts no weight on an empty cell."""
+        weights = np.linalg.solve(self.cell_rows.T, contrast)
+        needed = (np.abs(weights) > 1e-9) & (self.cells["customers"].to_numpy() == 0)
+        return [_label(self.cells.loc[i, self.factors].to_dict()) for i in np.flatnonzero(needed)]
+
+    def _interval(self, value: float, variance: float) -> dict:
+        standard_error = float(np.sqrt(variance)) if np.isfinite(variance) and variance >= 0 else np.nan
+        t = stats.t.ppf(0.5 + self.confidence / 2, self.df_resid) if self.df_resid > 0 else np.nan
+        statistic = value / standard_error if standard_error > 0 else np.nan
+        return {"estimate": value, "std_error": standard_error, "ci_low": value - t * standard_error,
+                "ci_high": value + t * standard_error,
+                "p_value": float(2 * stats.t.sf(abs(statistic), self.df_resid)) if np.isfinite(statistic) else np.nan}
+
+    def estimate(self, contrast: np.ndarray) -> dict:
+        """L·β with its standard error, interval and two-sided t test; all null, with the reason, when
+        L·β needs an empty cell."""
+        missing = self.empty_cells_needed(contrast)
+        if missing:
+            return {**NOT_ESTIMABLE, "not_estimable_reason": "needs the empty cell(s) " + "; ".join(missing)}
+        return {**self._interval(float(contrast @ self.params), float(contrast @ self.cov @ contrast)),
+                "not_estimable_reason": None}
+
+    def ratio(self, numerator: np.ndarray, denominator: np.ndarray) -> dict:
+        """(N·β)/(D·β) with its delta-method interval: gradient N/b − (a/b²)·D with a = N·β, b = D·β
+        (the gradient (1/b, −a/b²) of a/b carried back to β); null when either needs an empty cell or
+        b is 0."""
+        if self.empty_cells_needed(numerator) or self.empty_cells_needed(denominator):
+            return {"relative_lift": np.nan, "relative_lift_ci_low": np.nan, "relative_lift_ci_high": np.nan}
+        a, b = float(numerator @ self.params), float(denominator @ self.params)
+        if self.is_zero(b):
+            return {"relative_lift": np.nan, "relative_lift_ci_low": np.nan, "relative_lift_ci_high": np.nan}
+        gradient = numerator / b - a / b**2 * denominator
+        interval = self._interval(a / b, float(gradient @ self.cov @ gradient))
+        return {"relative_lift": interval["estimate"], "relative_lift_ci_low": interval["ci_low"],
+                "relative_lift_ci_high": interval["ci_high"]}
+
+
+NOT_ESTIMABLE = {"estimate": np.nan, "std_error": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan}
+REFERENCE = {"estimate": 0.0, "std_error": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
+             "relative_lift_ci_low": np.nan, "relative_lift_ci_high": np.nan}
+# Holm adjusts within an experiment over each family separately: the marginal effects answer "does this
+# factor work" together; the model's coefficients (simple effects and interaction contrasts) together.
+HOLM_FAMILIES = {"marginal effects": ("main",), "coefficients": ("simple", "interaction")}
+
+
+def _main_rows(model: FullModel, frame: pd.DataFrame, factors: list[str], references: dict[str, str]) -> list[dict]:
+    """Per level: its estimated marginal mean (the predicted cell means averaged with equal weight
+    over the other factors' levels) minus the reference level's, and relative to the latter."""
     rows = []
     for factor in factors:
+        others = [f for f in factors if f != factor]
+        reference = model.mean_of_cells({factor: references[factor]})
         for level in sorted(frame[factor].astype(str).unique()):
-            at_level = frame[factor].astype(str) == level
+            at_level = model.mean_of_cells({factor: level})
             is_reference = level == references[factor]
-            name = f"{factor}={level}"
+            mean = model.estimate(at_level)
+            if is_reference:
+                effect = {**REFERENCE, "not_estimable_reason": mean["not_estimable_reason"],
+                          "relative_lift": np.nan if model.is_zero(mean["estimate"]) else 0.0}
+            else:
+                effect = {**model.estimate(at_level - reference), **model.ratio(at_level - reference, reference)}
             rows.append({
                 "term_type": "main", "term": factor, "level": level, "is_reference": is_reference,
-                "customers": int(at_level.sum()), "mean": float(frame.loc[at_level, "outcome"].mean()),
-                "estimate": 0.0 if is_reference else float(fit.params[name]),
-                "ci_low": np.nan if is_reference else float(intervals.loc[name, 0]),
-                "ci_high": np.nan if is_reference else float(intervals.loc[name, 1]),
-                "p_value": np.nan if is_reference else float(fit.pvalues[name]),
+                "customers": int(model.cells.loc[model.cell_mask({factor: level}), "customers"].sum()),
+                "mean": mean["estimate"],
+                "raw_mean": float(frame.loc[frame[factor].astype(str) == level, "outcome"].mean()),
+                "other_factors": "averaged over " + ", ".join(others) if others else None, **effect,
             })
+    return rows
+
+
+def _simple_rows(model: FullModel, frame: pd.DataFrame, factors: list[str], references: dict[str, str]) -> list[dict]:
+    """Per level: the treatment-coded coefficient, its difference from the reference level with every
+    other factor at its reference, and relative to the reference cell's mean (the intercept)."""
+    rows = []
+    reference_cell = model.mean_of_cells(references)
+    for factor in factors:
+        others = {f: references[f] for f in factors if f != factor}
+        for level in sorted(frame[factor].astype(str).unique()):
+            cell = {**others, factor: level}
+            is_reference = level == references[factor]
+            mean = model.estimate(model.mean_of_cells(cell))
+            if is_reference:
+                effect = {**REFERENCE, "not_estimable_reason": mean["not_estimable_reason"],
+                          "relative_lift": np.nan if model.is_zero(mean["estimate"]) else 0.0}
+            else:
+                coefficient = model.unit(f"{factor}={level}")
+                effect = {**model.estimate(coefficient), **model.ratio(coefficient, reference_cell)}
+            in_cell = model.cell_mask(cell)
+            rows.append({
+                "term_type": "simple", "term": factor, "level": level, "is_reference": is_reference,
+                "customers": int(model.cells.loc[in_cell, "customers"].sum()), "mean": mean["estimate"],
+                "raw_mean": float(model.cells.loc[in_cell, "raw_mean"].iloc[0]),
+                "other_factors": "at " + _label(others) if others else None, **effect,
+            })
+    return rows
+
+
+def _interaction_rows(model: FullModel, frame: pd.DataFrame, factors: list[str], references: dict[str, str],
+                      column_terms: dict[str, tuple[str, ...]]) -> list[dict]:
+    """Per interaction column: its coefficient (the interaction contrast, factors outside the term at
+    their reference) and the raw mean of the customers with those levels."""
+    rows = []
     for name, term in column_terms.items():
         if len(term) < 2:
             continue
         levels = [part.split("=", 1)[1] for part in name.split(":")]
         mask = np.logical_and.reduce([frame[f].astype(str) == lv for f, lv in zip(term, levels)])
+        raw_mean = float(frame.loc[mask, "outcome"].mean()) if mask.any() else np.nan
+        others = {f: references[f] for f in factors if f not in term}
         rows.append({
             "term_type": "interaction", "term": ":".join(term), "level": ":".join(levels), "is_reference": False,
-            "customers": int(mask.sum()), "mean": float(frame.loc[mask, "outcome"].mean()) if mask.any() else np.nan,
-            "estimate": float(fit.params[name]), "ci_low": float(intervals.loc[name, 0]),
-            "ci_high": float(intervals.loc[name, 1]), "p_value": float(fit.pvalues[name]),
+            "customers": int(mask.sum()), "mean": raw_mean, "raw_mean": raw_mean,
+            "other_factors": "at " + _label(others) if others else None, **model.estimate(model.unit(name)),
+            "relative_lift": np.nan, "relative_lift_ci_low": np.nan, "relative_lift_ci_high": np.nan,
         })
-    table = pd.DataFrame(rows)
-    tested = table["p_value"].notna()
-    table["p_value_holm"] = np.nan
-    if tested.any():
-        table.loc[tested, "p_value_holm"] = multipletests(table.loc[tested, "p_value"].fillna(1.0), method="holm")[1]
+    return rows
 
-    cell_table = cells(frame, factors, confidence)
-    cell_matrix, _ = _model_matrix(cell_table, factors, references)
-    prediction = fit.get_prediction(cell_matrix.reindex(columns=matrix.columns, fill_value=0.0))
-    predicted = prediction.summary_frame(alpha=1 - confidence)
-    best = int(np.argmax(predicted["mean"].to_numpy()))
+
+def holm(p_values: pd.Series) -> pd.Series:
+    """Holm-adjusted p-values of one family (nulls are not tested and stay null)."""
+    adjusted = pd.Series(np.nan, index=p_values.index)
+    tested = p_values.notna()
+    if tested.any():
+        adjusted[tested] = multipletests(p_values[tested], method="holm")[1]
+    return adjusted
+
+
+def effects(frame: pd.DataFrame, factors: list[str], references: dict[str, str], confidence: float) -> pd.DataFrame:
+    """The effects table of one experiment (term_type, in this order):
+
+    - main: per factor level, its marginal effect — estimated marginal mean minus the reference
+      level's (in a balanced design the difference of the two levels' raw means); mean is the level's
+      estimated marginal mean; relative_lift the effect over the reference's marginal mean;
+    - simple: per factor level, the treatment-coded coefficient — the difference from the reference
+      level with every other factor at its reference; mean is that cell's mean; relative_lift over
+      the reference cell's mean (the intercept);
+    - interaction: per interaction column, its coefficient (the interaction contrast);
+    - best_combination: the cell with the highest predicted mean, with its interval.
+
+    Reference levels get a row with estimate 0 and relative_lift 0. Intervals and tests are t-based on
+    the full model's residual df; Holm adjusts within each of HOLM_FAMILIES. An effect or mean that
+    needs a cell without customers is null, with not_estimable_reason naming the cells."""
+    model = FullModel.fit(frame, factors, references, confidence)
+    _, column_terms = _model_matrix(frame, factors, references)
+    table = pd.DataFrame(_main_rows(model, frame, factors, references) + _simple_rows(model, frame, factors, references)
+                         + _interaction_rows(model, frame, factors, references, column_terms))
+    table["p_value_holm"] = np.nan
+    for term_types in HOLM_FAMILIES.values():
+        family = table["term_type"].isin(term_types)
+        table.loc[family, "p_value_holm"] = holm(table.loc[family, "p_value"])
+
+    observed = model.cells[model.cells["customers"] > 0].reset_index(drop=True)
+    predicted = [model.estimate(model.mean_of_cells(row[factors].to_dict())) for _, row in observed.iterrows()]
+    best = int(np.argmax([p["estimate"] for p in predicted]))
     best_row = {
-        "term_type": "best_combination", "term": ":".join(factors), "level": cell_table["cell"].iloc[best],
-        "is_reference": False, "customers": int(cell_table["customers"].iloc[best]),
-        "mean": float(predicted["mean"].iloc[best]), "estimate": float(predicted["mean"].iloc[best]),
-        "ci_low": float(predicted["mean_ci_lower"].iloc[best]), "ci_high": float(predicted["mean_ci_upper"].iloc[best]),
+        "term_type": "best_combination", "term": ":".join(factors),
+        "level": _label(observed.loc[best, factors].to_dict()),
+        "is_reference": False, "customers": int(observed.loc[best, "customers"]), "mean": predicted[best]["estimate"],
+        "raw_mean": float(observed.loc[best, "raw_mean"]), "other_factors": None, **predicted[best],
         "p_value": np.nan, "p_value_holm": np.nan,
+        "relative_lift": np.nan, "relative_lift_ci_low": np.nan, "relative_lift_ci_high": np.nan,
     }
     return pd.concat([table, pd.DataFrame([best_row])], ignore_index=True)
 

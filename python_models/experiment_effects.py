@@ -1,5 +1,6 @@
-"""Per factor level and interaction: difference from the reference with 95% CI, Holm-adjusted
-p-values, and the best treatment combination (journey_metrics.experiments)."""
+"""Per factor level its marginal effect (main) and its effect at the other factors' reference levels
+(simple), per interaction its contrast, each with 95% CI, relative lift and Holm-adjusted p-values,
+and the best treatment combination (journey_metrics.experiments)."""
 
 from journey_metrics.experiments import analyse
 
