@@ -146,7 +146,12 @@
             order by filename
         {% endset %}
         {% for row in run_query(unreadable_check).rows %}
-            {% do problems.append("  table '" ~ table_name ~ "', file '" ~ row[0] ~ "' " ~ row[1]) %}
+            {% set where = '' %}
+            {% if row[1].startswith('is not UTF-8') %}
+                {% set line = first_bad_csv_line(row[0], 'INVALID ENCODING') %}
+                {% set where = ' (line ' ~ line ~ ')' if line is not none else '' %}
+            {% endif %}
+            {% do problems.append("  table '" ~ table_name ~ "', file '" ~ row[0] ~ "'" ~ where ~ " " ~ row[1]) %}
         {% endfor %}
     {% endif %}
     {% if problems %}
@@ -181,15 +186,46 @@
             {% endfor %}
         ),
 
+        -- a header read as one column that holds another delimiter: the file is not comma-separated
+        single_column as (
+            select
+                file,
+                max(column_name) as header
+            from found
+            where file is not null
+                and column_name <> 'filename'
+            group by file
+            having count(*) = 1
+        ),
+
+        delimiters as (
+            select
+                file,
+                case
+                    when contains(header, ';') then '";" (semicolon)'
+                    when contains(header, '|') then '"|" (pipe)'
+                    when contains(header, chr(9)) then 'a tab'
+                end as delimiter
+            from single_column
+        ),
+
         missing as (
             select
                 files.file,
-                ': missing column(s) ' || string_agg(expected.column_name, ', ' order by expected.column_name) as problem
+                coalesce(
+                    ': its header is one column, separated by ' || any_value(delimiters.delimiter)
+                        || ' — the contract''s CSV files are comma-separated: export with delimiter ","',
+                    ''
+                )
+                || ': missing column(s) ' || string_agg(expected.column_name, ', ' order by expected.column_name) as problem
             from files
             cross join expected
             anti join found
                 on found.file = files.file
                 and found.column_name = expected.column_name
+            left join delimiters
+                on delimiters.file = files.file
+                and delimiters.delimiter is not null
             group by files.file
         ),
 
@@ -213,13 +249,40 @@
     {% if missing.rows | length > 0 %}
         {% set lines = [] %}
         {% for row in missing.rows %}
-            {% do lines.append("  table '" ~ table_name ~ "', file '" ~ row[0] ~ "'" ~ row[1]) %}
+            {% set where = '' %}
+            {% if row[1].startswith(': has lines with more fields') %}
+                {% set line = first_bad_csv_line(row[0], 'TOO MANY COLUMNS') %}
+                {% set where = ' (first on line ' ~ line ~ ')' if line is not none else '' %}
+            {% endif %}
+            {% do lines.append("  table '" ~ table_name ~ "', file '" ~ row[0] ~ "'" ~ row[1] ~ where) %}
         {% endfor %}
         {{ exceptions.raise_compiler_error(
             "Raw data contract broken: a file does not match its table's columns.\n" ~ (lines | join("\n"))
             ~ "\nRequired columns of '" ~ table_name ~ "': " ~ (required | join(', '))) }}
     {% endif %}
     {{ return(found_files) }}
+{% endmacro %}
+
+
+{% macro first_bad_csv_line(path, error_type) %}
+    {#- The first line (1 = the header) of a CSV file that DuckDB's strict reader rejects with
+        `error_type` ('TOO MANY COLUMNS', 'INVALID ENCODING'); none when it finds none. Run only for
+        a file already known to be broken, so a healthy build never reads its files twice. -#}
+    {% set scan %}
+        -- every value is used, so every line is decoded and checked (count(*) alone would skip them)
+        select max(length(concat_ws(',', *columns(*))))
+        from read_csv({{ sql_string(path) }},
+            header = true, all_varchar = true, delim = ',', quote = '"', escape = '"',
+            null_padding = false, strict_mode = true,
+            store_rejects = true, rejects_table = 'journey_raw_rejects', rejects_scan = 'journey_raw_reject_scans')
+    {% endset %}
+    {% do run_query(scan) %}
+    {% set found = run_query(
+        "select min(line) from journey_raw_rejects where error_type = " ~ sql_string(error_type)
+    ).columns[0].values() | list %}
+    {% do run_query("drop table if exists journey_raw_rejects") %}
+    {% do run_query("drop table if exists journey_raw_reject_scans") %}
+    {{ return(found[0] if found and found[0] is not none else none) }}
 {% endmacro %}
 
 
@@ -274,6 +337,12 @@
             {{ exceptions.raise_compiler_error(
                 "raw_table_names() (macros/raw_files.sql) lists " ~ (raw_table_names() | sort | join(', '))
                 ~ " but the `raw` source declares " ~ (declared | sort | join(', ')) ~ ": keep them the same.") }}
+        {% endif %}
+        {% set entries = run_query("select count(*) from glob(" ~ sql_string(raw_dir() ~ '/**') ~ ")").columns[0].values()[0] %}
+        {% if entries == 0 %}
+            {{ exceptions.raise_compiler_error(
+                "raw folder not found: " ~ raw_dir() ~ " (it does not exist or holds no file): set JOURNEY_RAW_DIR to the"
+                ~ " folder holding one sub-folder per raw table (" ~ (raw_table_names() | join(', ')) ~ ").") }}
         {% endif %}
         {% for table_name in raw_table_names() %}
             {% do raw_files(table_name) %}

@@ -27,16 +27,23 @@ def assert_clear_error(result, *fragments):
     assert "Traceback" not in output
 
 
+HEADER = "customer_id,created_at,country,acquisition_channel\n"
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         (b"", "is empty: a CSV needs at least its header row"),
-        ("customer_id,created_at,country,acquisition_channel\nC2,2024-01-01,Françe,email\n".encode("latin-1"),
-         "is not UTF-8 encoded"),
-        (b"customer_id,created_at,country,acquisition_channel\nC2,2024-01-01,DE,email,surprise\n",
-         "has lines with more fields than its header"),
+        ((HEADER + "C2,2024-01-01,DE,email\nC3,2024-01-01,Françe,email\n").encode("latin-1"),
+         "(line 3) is not UTF-8 encoded"),
+        ((HEADER + "C2,2024-01-01,DE,email\nC3,2024-01-01,DE,email\nC4,2024-01-01,DE,email,surprise\n").encode(),
+         "has lines with more fields than its header (a stray delimiter or an unquoted comma?) (first on line 4)"),
+        (HEADER.replace(",", ";").encode() + b"C2;2024-01-01;DE;email\n",
+         'its header is one column, separated by ";" (semicolon)'),
+        (HEADER.replace(",", "|").encode() + b"C2|2024-01-01|DE|email\n", 'separated by "|" (pipe)'),
+        (HEADER.replace(",", "\t").encode() + b"C2\t2024-01-01\tDE\temail\n", "separated by a tab"),
     ],
-    ids=["empty-file", "latin-1", "extra-field"],
+    ids=["empty-file", "latin-1", "extra-field", "semicolons", "pipes", "tabs"],
 )
 def test_unreadable_files_stop_with_a_clear_error(tmp_path, content, message):
     raw = tmp_path / "raw"
@@ -44,6 +51,11 @@ def test_unreadable_files_stop_with_a_clear_error(tmp_path, content, message):
     bad = raw / "customers" / "part-2.csv"
     bad.write_bytes(content)
     assert_clear_error(run_staging(raw, tmp_path), "Raw data contract broken", "table 'customers'", str(bad), message)
+
+
+def test_a_missing_raw_folder_is_named(tmp_path):
+    missing = tmp_path / "no-such-folder"
+    assert_clear_error(run_staging(missing, tmp_path), f"raw folder not found: {missing}")
 
 
 def test_a_byte_order_mark_and_odd_header_case_are_read(tmp_path):
@@ -158,3 +170,29 @@ def test_good_rows_next_to_bad_ones_are_staged_exactly(rejected):
         (10, "2024-02-01 00:00:00")]
     assert query(db, "select length(event_type) from stg_events") == [(100_000,)]
     assert_reconciles(raw, db)
+
+
+def test_sub_cent_amounts_are_rounded_and_counted_by_a_warning(tmp_path):
+    raw = tmp_path / "raw"
+    write_tables(raw, {
+        **BASE,
+        "orders": [
+            {"order_id": "O1", "customer_id": "C1", "ordered_at": "2024-02-01", "revenue": "12.345", "status": "completed"},
+            {"order_id": "O2", "customer_id": "C1", "ordered_at": "2024-02-01", "revenue": "12.344",
+             "cost_of_goods": "1.005", "status": "completed"},
+            {"order_id": "O3", "customer_id": "C1", "ordered_at": "2024-02-01", "revenue": "1e3", "status": "completed"},
+            {"order_id": "O4", "customer_id": "C1", "ordered_at": "2024-02-01", "revenue": "7.10", "status": "completed"},
+        ],
+        "activity_costs": [{"period_month": "2024-02", "activity": "service", "cost": "0.001", "driver": "orders"}],
+    })
+    db = tmp_path / "w.duckdb"
+    result = run_dbt(["build", "--select", "+stg_orders", "+stg_activity_costs", "warn_amounts_rounded_to_the_cent",
+                      "--indirect-selection", "cautious"], raw, db, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Warning in test warn_amounts_rounded_to_the_cent" in result.stdout
+    assert "Got 3 results, configured to warn if != 0" in result.stdout
+    assert query(db, "select order_id, cast(revenue as varchar), cast(cost_of_goods as varchar) from stg_orders "
+                     "order by 1") == [("O1", "12.35", None), ("O2", "12.34", "1.01"), ("O3", "1000.00", None),
+                                       ("O4", "7.10", None)]
+    assert query(db, "select cast(cost as varchar) from stg_activity_costs") == [("0.00",)]
+
