@@ -25,7 +25,7 @@ help:
 	@echo "make demo   set up .venv, generate the demo data if missing, dbt build, print headline figures"
 	@echo "make test   set up .venv and run the whole test suite (pytest, which drives dbt)"
 	@echo "make setup  only create .venv with the pinned dependencies"
-	@echo "make build  dbt build on JOURNEY_RAW_DIR into a new release, then publish it at JOURNEY_DUCKDB_PATH"
+	@echo "make build  dbt build on JOURNEY_RAW_DIR into a new release, validate it, then publish it at JOURNEY_DUCKDB_PATH"
 	@echo "           (BUILD_ARGS=--full-refresh rebuilds the incremental models from scratch)"
 	@echo "make validate  Great Expectations checks of the raw files, staging and marts (data docs in gx/uncommitted/)"
 	@echo "make clean  remove .venv, target/, warehouse/ and the demo data"

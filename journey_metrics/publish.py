@@ -7,13 +7,16 @@ release, `<dir>/releases/<id>/<name>.duckdb`. A build:
 1. copies the published file into a new release folder (incremental models keep their state) or
    starts empty;
 2. runs `dbt <args>` (default: `build`) against the copy, in a subprocess;
-3. on success, switches the link to the new release in one atomic rename; on failure, deletes the
-   new release and leaves the published one untouched.
+3. validates the new release with the error-level Great Expectations suites (`--validate`, default
+   staging and marts; `none` for a partial build that does not make them);
+4. only when both succeed, switches the link to the new release in one atomic rename; otherwise
+   deletes the new release (its folder included) and leaves the published one untouched.
 
 A reader opening JOURNEY_DUCKDB_PATH (read-only) always gets a complete release: the previous one
 while a build runs, the new one after. A reader that opened the previous release keeps it until it
 closes; releases older than the last `--keep` are deleted (an open file lives on until closed).
-Every release keeps the file name, because DuckDB views name their catalog after it.
+A release is a plain file: views name no catalog (macros/utils/ref.sql), so a copy under any name,
+or one ATTACHed under any alias, answers every model.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ import time
 from pathlib import Path
 
 from journey_metrics.paths import REPO_ROOT, default_duckdb_path
+
+# The suites a release must pass before readers see it (the raw suite checks files, not releases).
+DEFAULT_LAYERS = ("staging", "marts")
 
 
 def releases_dir(link: Path) -> Path:
@@ -61,7 +67,25 @@ def prune(link: Path, keep: int) -> None:
                 pass
 
 
-def publish(dbt_args: list[str], link: Path, keep: int = 2) -> int:
+def discard(target: Path) -> None:
+    """Delete a release that will not be published, and its dated folder once empty."""
+    shutil.rmtree(target.parent, ignore_errors=True)
+    try:
+        target.parent.parent.rmdir()
+    except OSError:
+        pass
+
+
+def validate(target: Path, layers: list[str]) -> int:
+    """The error-level Great Expectations suites of `layers` on the new release, in a subprocess;
+    prints the failed expectations, returns its exit code (0: passed, warnings allowed)."""
+    command = [sys.executable, "-m", "journey_metrics.validate", "--db", str(target),
+               "--suites", ",".join(layers), "--no-docs"]
+    return subprocess.run(command, cwd=REPO_ROOT).returncode
+
+
+def publish(dbt_args: list[str], link: Path, keep: int = 2, layers: list[str] | None = None) -> int:
+    layers = list(DEFAULT_LAYERS) if layers is None else layers
     link = link.absolute()
     link.parent.mkdir(parents=True, exist_ok=True)
     target = new_release(link)
@@ -71,10 +95,17 @@ def publish(dbt_args: list[str], link: Path, keep: int = 2) -> int:
     dbt = Path(sys.executable).with_name("dbt")
     result = subprocess.run([str(dbt), *dbt_args], cwd=REPO_ROOT, env=env)
     if result.returncode != 0:
-        shutil.rmtree(target.parent, ignore_errors=True)
+        discard(target)
         print(f"dbt failed: {link} still serves the previous release. (If an incremental model's columns "
               "changed, rebuild from scratch: `make build BUILD_ARGS=--full-refresh`.)", file=sys.stderr)
         return result.returncode
+    if layers:
+        validated = validate(target, layers)
+        if validated != 0:
+            discard(target)
+            print(f"validation failed ({', '.join(layers)}): {link} still serves the previous release.",
+                  file=sys.stderr)
+            return validated
     switch(link, target)
     prune(link, keep)
     print(f"published {target} as {link}")
@@ -84,11 +115,15 @@ def publish(dbt_args: list[str], link: Path, keep: int = 2) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build into a new release and switch readers to it atomically.")
     parser.add_argument("--keep", type=int, default=2, help="releases to keep (default 2)")
+    parser.add_argument("--validate", default=",".join(DEFAULT_LAYERS),
+                        help="Great Expectations layers the release must pass before it is published "
+                             "(default: staging,marts; 'none' for a partial build)")
     parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt command and arguments (default: build)")
     args = parser.parse_args(argv)
     link = Path(os.environ.get("JOURNEY_DUCKDB_PATH") or default_duckdb_path())
     dbt_args = [a for a in args.dbt_args if a != "--"] or ["build"]
-    return publish(dbt_args, link, keep=args.keep)
+    layers = [] if args.validate.strip() == "none" else [x.strip() for x in args.validate.split(",") if x.strip()]
+    return publish(dbt_args, link, keep=args.keep, layers=layers)
 
 
 if __name__ == "__main__":

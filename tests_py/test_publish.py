@@ -35,16 +35,19 @@ def customers(count: int) -> dict:
     return {"customers": [{"customer_id": f"C{i}", "created_at": "2024-01-01T00:00:00Z"} for i in range(count)]}
 
 
-def publish(link: Path, raw: Path, tmp: Path, *dbt_args: str) -> subprocess.CompletedProcess:
+def publish(link: Path, raw: Path, tmp: Path, *dbt_args: str, as_of: str = AS_OF) -> subprocess.CompletedProcess:
     env = {**os.environ, "JOURNEY_DUCKDB_PATH": str(link), "JOURNEY_RAW_DIR": str(raw),
            "DBT_TARGET_PATH": str(tmp / "target"), "DBT_LOG_PATH": str(tmp / "logs"),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    args = list(dbt_args) + ["--vars", json.dumps({"as_of": AS_OF})]
+    args = list(dbt_args) + ["--vars", json.dumps({"as_of": as_of})]
     return subprocess.run([sys.executable, "-m", "journey_metrics.publish", *args],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True)
 
 
-STAGING_ONLY = ("run", "--select", "+stg_customers")
+# a partial build: the validation suites need every staging model and mart, so it publishes unvalidated
+STAGING_ONLY = ("--validate", "none", "run", "--select", "+stg_customers")
+# every staging model, validated by the staging suite before it is published
+STAGING_VALIDATED = ("--validate", "staging", "run", "--select", "path:models/staging")
 
 
 def test_readers_see_the_previous_release_during_a_build(tmp_path):
@@ -87,3 +90,46 @@ def test_a_failed_build_leaves_the_published_release(tmp_path):
     assert link.resolve() == published
     releases = list((link.parent / "releases").glob("*/*/journey.duckdb"))
     assert releases == [published]
+    # and no empty folder of the failed release is left behind
+    assert [p.name for p in (link.parent / "releases").iterdir()] == [published.parent.parent.name]
+
+
+def test_a_release_that_fails_validation_is_never_published(tmp_path):
+    """dbt succeeds, but the staging suite fails (an order dated after now + 1 day, allowed by an
+    as_of in 2030): the previous release stays published, the failures are printed, the new release
+    is gone."""
+    link = tmp_path / "warehouse" / "journey.duckdb"
+    good, odd = tmp_path / "good", tmp_path / "odd"
+    write_tables(good, customers(2))
+    write_tables(odd, {**customers(2), "orders": [
+        {"order_id": "O1", "customer_id": "C1", "ordered_at": "2029-06-01T00:00:00Z", "revenue": "5",
+         "status": "completed"}]})
+    first = publish(link, good, tmp_path, *STAGING_VALIDATED)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
+    published = link.resolve()
+    result = publish(link, odd, tmp_path, *STAGING_VALIDATED, as_of="2030-01-01T00:00:00Z")
+    assert result.returncode != 0
+    assert "validation failed (staging)" in result.stderr
+    assert "stg_orders" in result.stdout and "FAILED" in result.stdout
+    assert link.resolve() == published
+    assert [p.name for p in (link.parent / "releases").iterdir()] == [published.parent.parent.name]
+
+
+def test_a_release_is_a_plain_file(tmp_path):
+    """A copy under another name, and the file ATTACHed under any alias, answer every model."""
+    link = tmp_path / "warehouse" / "journey.duckdb"
+    raw = tmp_path / "raw"
+    write_tables(raw, customers(3))
+    assert publish(link, raw, tmp_path, "--validate", "none", "run", "--select", "path:models/staging").returncode == 0
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(link.resolve().read_bytes())
+    with duckdb.connect(str(copy), read_only=True) as con:
+        views = [r[0] for r in con.execute(
+            "select view_name from duckdb_views() where not internal and schema_name = 'main'").fetchall()]
+        assert {"stg_customers", "stg_orders", "rejected_rows"} <= set(views)
+        assert all(con.execute(f'select count(*) from "{v}"').fetchone()[0] >= 0 for v in views)
+        assert con.execute("select count(*) from stg_customers").fetchone()[0] == 3
+    with duckdb.connect() as con:
+        con.execute(f"attach '{copy}' as anything (read_only)")
+        assert con.execute("select count(*) from anything.main.stg_customers").fetchone()[0] == 3
+        assert all(con.execute(f'select count(*) from anything.main."{v}"').fetchone()[0] >= 0 for v in views)
