@@ -20,10 +20,6 @@ def read_raw(raw_dir, table) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------- demo build
-def test_demo_generates_and_builds_within_a_minute(demo):
-    assert demo.generate_seconds + demo.build_seconds < 60, (demo.generate_seconds, demo.build_seconds)
-
-
 def test_demo_rows_all_reconcile(demo):
     counts = assert_reconciles(demo.raw_dir, demo.db)
     assert all(rejected == 0 for _, _, rejected in counts.values()), counts

@@ -19,16 +19,27 @@ from journey_metrics.paths import REPO_ROOT
 READER = textwrap.dedent("""
     import json, os, sys, time, duckdb
     link, out, stop = sys.argv[1], sys.argv[2], sys.argv[3]
-    seen, errors, deadline = [], [], time.time() + 120
+    seen, errors, deadline = [], [], time.time() + 600
     while time.time() < deadline and not os.path.exists(stop):
         try:
             with duckdb.connect(link, read_only=True) as con:
-                seen.append(con.execute("select count(*) from stg_customers").fetchone()[0])
+                count = con.execute("select count(*) from stg_customers").fetchone()[0]
+            seen.append(count)
+            # markers the test waits for: no fixed sleeps, so a loaded machine only makes it slower
+            open(out + f".saw-{count}", "w").close()
         except Exception as error:  # the test asserts there are none
             errors.append(repr(error))
         time.sleep(0.02)
     json.dump({"seen": seen, "errors": errors}, open(out, "w"))
 """)
+
+
+def wait_for(path: Path, limit: float = 600) -> None:
+    """Until `path` exists (the reader's marker); a generous limit only guards against a hang."""
+    deadline = time.time() + limit
+    while not path.exists():
+        assert time.time() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
 
 
 def customers(count: int) -> dict:
@@ -60,12 +71,12 @@ def test_readers_see_the_previous_release_during_a_build(tmp_path):
 
     out, stop = tmp_path / "reader.json", tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(link), str(out), str(stop)])
-    time.sleep(1)
+    wait_for(Path(f"{out}.saw-3"))  # the reader reads the first release
     result = publish(link, second, tmp_path, *STAGING_ONLY)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    time.sleep(1)
+    wait_for(Path(f"{out}.saw-5"))  # and, after the switch, the new one
     stop.touch()
-    reader.wait(timeout=60)
+    reader.wait(timeout=600)
     report = json.loads(out.read_text())
 
     assert report["errors"] == []
