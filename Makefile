@@ -19,7 +19,7 @@ export GX_ANALYTICS_ENABLED := false
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 42
 
-.PHONY: help setup demo-data build validate report demo test clean
+.PHONY: help setup demo-data build validate report demo test bench clean
 
 help:
 	@echo "make demo   set up .venv, generate the demo data if missing, dbt build, print headline figures"
@@ -28,6 +28,8 @@ help:
 	@echo "make build  dbt build on JOURNEY_RAW_DIR into a new release, validate it, then publish it at JOURNEY_DUCKDB_PATH"
 	@echo "           (BUILD_ARGS=--full-refresh rebuilds the incremental models from scratch)"
 	@echo "make validate  Great Expectations checks of the raw files, staging and marts (data docs in gx/uncommitted/)"
+	@echo "make bench  EVENTS=N (default 1000000): full, incremental and validation timings at that size"
+	@echo "           into target/bench/N.json (data generated into target/bench/data/N if missing)"
 	@echo "make clean  remove .venv, target/, warehouse/ and the demo data"
 
 setup: $(STAMP)
@@ -63,6 +65,11 @@ demo: demo-data build validate report
 
 test: setup
 	$(BIN)/python -m pytest
+
+EVENTS ?= 1000000
+
+bench: setup
+	$(BIN)/python -m journey_metrics.benchmark --events $(EVENTS)
 
 clean:
 	rm -rf $(VENV) target dbt_packages logs warehouse data/demo

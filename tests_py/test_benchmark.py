@@ -1,10 +1,10 @@
 """The benchmark script runs (on a small size; the README's figures come from the full size)."""
 
-from journey_metrics import benchmark
+from journey_metrics import maths_benchmark
 
 
 def test_benchmark_runs_on_small_inputs(capsys):
-    assert benchmark.main(["--customers", "3000"]) == 0
+    assert maths_benchmark.main(["--customers", "3000"]) == 0
     printed = capsys.readouterr().out
     assert "CLV: fit BG/NBD + Gamma-Gamma, 3,000 customers" in printed
     assert "Experiment SRM: 3,000 assignments" in printed
@@ -27,3 +27,35 @@ def test_incremental_benchmark_reads_model_timings_and_compares_tables(tmp_path)
             con.execute(f"create table t as select * from (values {rows}) as v(x)")
     # a has one 2 too many, b has a 3 that a lacks
     assert incremental_benchmark.differences(tmp_path / "a" / "w.duckdb", tmp_path / "b" / "w.duckdb", "t") == 2
+
+
+def test_build_benchmark_counts_the_core_marts_sql_lineage():
+    from journey_metrics import benchmark
+
+    def node(name, language="sql", kind="model"):
+        return {"name": name, "resource_type": kind, "language": language}
+
+    manifest = {
+        "nodes": {
+            "model.p.base_events": node("base_events"),
+            "model.p.fct_touchpoints": node("fct_touchpoints"),
+            "model.p.clv_predictions": node("clv_predictions", "python"),
+            "model.p.mart_customer_value": node("mart_customer_value"),
+            "model.p.mart_referrals": node("mart_referrals"),
+            "seed.p.stage_map": node("stage_map", kind="seed"),
+        },
+        "parent_map": {
+            "model.p.fct_touchpoints": ["model.p.base_events", "seed.p.stage_map"],
+            "model.p.mart_customer_value": ["model.p.clv_predictions", "model.p.base_events"],
+            "model.p.clv_predictions": ["model.p.base_events"],
+            "model.p.mart_referrals": ["model.p.base_events"],
+        },
+    }
+    # the Python model, the seed and the unrelated mart are not the core marts' SQL models
+    assert benchmark.core_models(manifest) == {
+        "model.p.base_events", "model.p.fct_touchpoints", "model.p.mart_customer_value"}
+    seconds = benchmark.node_seconds({"results": [
+        {"unique_id": "model.p.base_events", "execution_time": 2.0},
+        {"unique_id": "test.p.not_null_x.abc", "execution_time": 0.5},
+    ]})
+    assert seconds == {"model.p.base_events": ("model", 2.0), "test.p.not_null_x.abc": ("test", 0.5)}
