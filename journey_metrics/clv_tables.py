@@ -1,7 +1,18 @@
 """The CLV tables the dbt Python models return, from the per-customer summary prepared in SQL
-(int_customer_clv_summary). Plain DataFrames in and out; nothing here knows about dbt."""
+(int_customer_clv_summary). Plain DataFrames in and out; nothing here knows about dbt.
+
+Which estimate a customer gets (documented in python_models/_clv.yml):
+- expected purchases and P(alive): the selected purchase model (`is_selected` in model_params: var
+  clv_model, or for `auto` the converged model with the lowest BIC); when none is selected, the
+  historical rate x / T times the horizon and no P(alive) (`purchase_model = 'historical'`);
+- expected order value: Gamma-Gamma when it converged with q off its bound 1; the shrunk mean
+  (clv.shrunk_order_value) when q sits on the bound; when Gamma-Gamma could not be fitted, the
+  customer's mean repeat-order value, or the sample mean without one (`order_value_model`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -11,20 +22,26 @@ from journey_metrics import clv
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 UNIT_DAYS = {"day": 1.0, "week": 7.0}
+HISTORICAL = "historical"
 
 PARAMS_COLUMNS = {
     "model": "string",
     "parameter": "string",
     "value": "float64",
     "log_likelihood": "float64",
+    "bic": "float64",
     "customers": "int64",
     "converged": "bool",
+    "is_selected": "bool",
+    "note": "string",
     "calibration_end": "datetime64[us]",
     "time_unit": "string",
 }
 PREDICTION_COLUMNS = {
     "customer_id": "string",
     "is_modelled": "bool",
+    "purchase_model": "string",
+    "order_value_model": "string",
     "expected_purchases": "float64",
     "probability_alive": "float64",
     "expected_order_value": "float64",
@@ -32,8 +49,11 @@ PREDICTION_COLUMNS = {
     "horizon_days": "float64",
 }
 HOLDOUT_COLUMNS = {
+    "model": "string",
+    "is_selected": "bool",
     "frequency_bucket": "string",
     "bucket_order": "int64",
+    "is_total": "bool",
     "customers": "int64",
     "actual_purchases": "float64",
     "predicted_purchases": "float64",
@@ -49,63 +69,160 @@ def _typed(rows, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def _buyers(summary: pd.DataFrame) -> pd.DataFrame:
-    return summary[summary["has_purchased"].astype(bool)]
+    return summary[summary["has_purchased"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
 
 
-def model_params(summary: pd.DataFrame, min_customers: int) -> pd.DataFrame:
-    """One row per model and parameter (bg_nbd: r, alpha, a, b; gamma_gamma: p, q, gamma), with the
-    fit's log-likelihood, customers, convergence, calibration end and time unit. A model with fewer
-    than `min_customers` to fit on has no rows."""
-    buyers = _buyers(summary)
-    if buyers.empty:
-        return _typed([], PARAMS_COLUMNS)
-    context = {"calibration_end": buyers["calibration_end"].iloc[0], "time_unit": buyers["time_unit"].iloc[0]}
+def _join(*notes: str | None) -> str | None:
+    kept = [note for note in notes if note]
+    return "; ".join(kept) if kept else None
+
+
+def _purchase_fits(buyers: pd.DataFrame, min_customers: int) -> dict[str, clv.FitResult]:
     fits = {}
-    if len(buyers) >= min_customers:
-        fits["bg_nbd"] = clv.fit_bg_nbd(buyers["frequency"], buyers["recency"], buyers["age"])
-    repeaters = buyers[(buyers["frequency"] > 0) & (buyers["monetary_value"] > 0)]
-    if len(repeaters) >= min_customers:
-        fits["gamma_gamma"] = clv.fit_gamma_gamma(repeaters["frequency"], repeaters["monetary_value"])
+    for name, spec in clv.PURCHASE_MODELS.items():
+        if buyers.empty:
+            fits[name] = clv.not_fitted(spec.parameters, 0, "no customers with a purchase by the calibration end")
+        elif len(buyers) < min_customers:
+            fits[name] = clv.not_fitted(spec.parameters, len(buyers),
+                                        f"{len(buyers)} buyers, fewer than var clv_min_customers ({min_customers})")
+        else:
+            fits[name] = clv.fit_purchase_model(name, *(buyers[c].to_numpy(dtype=float)
+                                                        for c in ("frequency", "recency", "age")))
+    return fits
+
+
+def _selection_notes(fits: dict[str, clv.FitResult], selected: str | None, choice: str) -> dict[str, str | None]:
+    notes = {}
+    for name, fit in fits.items():
+        if name == selected:
+            why = "lowest BIC of the converged purchase models" if choice == "auto" else "var clv_model"
+            notes[name] = _join(fit.note, f"selected: {why}")
+        elif fit.converged and selected is not None:
+            notes[name] = _join(fit.note, f"not selected: BIC {fit.bic - fits[selected].bic:+.1f} against {selected}")
+        elif fit.converged:  # a model was asked for by name and did not converge
+            notes[name] = _join(fit.note, f"not selected: var clv_model is {choice}")
+        elif name == choice or (choice == "auto" and selected is None):
+            notes[name] = _join(fit.note, "no purchase model selected: predictions use the historical purchase rate")
+        else:
+            notes[name] = fit.note
+    return notes
+
+
+def model_params(summary: pd.DataFrame, min_customers: int, model: str = "auto") -> pd.DataFrame:
+    """One row per model and parameter — bg_nbd and mbg_nbd: r, alpha, a, b; pareto_nbd: r, alpha, s,
+    beta; gamma_gamma: p, q, gamma — with the fit's log-likelihood, BIC, customers, convergence,
+    whether clv_predictions uses it (`is_selected`), a note, calibration end and time unit. Every
+    model has its rows: one that could not be fitted (fewer than `min_customers` customers, no
+    repeat purchases, no positive order values) has value, log-likelihood and BIC null,
+    converged = false and a note saying why. `model`: var clv_model (auto, bg_nbd, mbg_nbd or
+    pareto_nbd)."""
+    buyers = _buyers(summary)
+    context = {
+        "calibration_end": summary["calibration_end"].iloc[0] if len(summary) else pd.NaT,
+        "time_unit": summary["time_unit"].iloc[0] if len(summary) else None,
+    }
+    fits = _purchase_fits(buyers, min_customers)
+    selected = clv.select_purchase_model(fits, model)
+    notes = _selection_notes(fits, selected, model)
+    chosen = {name: name == selected for name in fits}
+
+    repeaters = buyers[(buyers["frequency"] > 0) & (buyers["monetary_value"].fillna(0) > 0)]
+    if len(repeaters) < min_customers:
+        gamma_gamma = clv.not_fitted(
+            clv.GAMMA_GAMMA_PARAMETERS, len(repeaters),
+            f"{len(repeaters)} repeat buyers with a positive order value, fewer than var clv_min_customers "
+            f"({min_customers})")
+    else:
+        gamma_gamma = clv.fit_gamma_gamma(repeaters["frequency"].to_numpy(dtype=float),
+                                          repeaters["monetary_value"].to_numpy(dtype=float))
+    fits["gamma_gamma"] = gamma_gamma
+    chosen["gamma_gamma"] = clv.gamma_gamma_is_usable(gamma_gamma)
+    notes["gamma_gamma"] = gamma_gamma.note if gamma_gamma.converged else _join(
+        gamma_gamma.note, "expected order value: each customer's mean repeat-order value, else the sample mean")
+
     rows = [
-        {"model": model, "parameter": name, "value": value, "log_likelihood": fit.log_likelihood,
-         "customers": fit.customers, "converged": fit.converged, **context}
-        for model, fit in fits.items()
-        for name, value in fit.params.items()
+        {"model": name, "parameter": parameter,
+         "value": value if fit.converged else None,
+         "log_likelihood": fit.log_likelihood if fit.converged else None,
+         "bic": fit.bic if fit.converged else None,
+         "customers": fit.customers, "converged": fit.converged, "is_selected": chosen[name],
+         "note": notes[name], **context}
+        for name, fit in fits.items()
+        for parameter, value in fit.params.items()
     ]
     return _typed(rows, PARAMS_COLUMNS)
 
 
 def _params_of(params: pd.DataFrame, model: str) -> dict[str, float] | None:
-    rows = params[params["model"] == model]
+    """The parameters of a converged model (None when it is absent or did not converge)."""
+    rows = params[(params["model"] == model) & params["converged"].astype(bool)]
     return dict(zip(rows["parameter"], rows["value"].astype(float))) if len(rows) else None
+
+
+def _selected_purchase_model(params: pd.DataFrame) -> str | None:
+    chosen = params[params["is_selected"].astype(bool) & params["model"].isin(list(clv.PURCHASE_MODELS))]
+    names = chosen["model"].unique()
+    return str(names[0]) if len(names) else None
+
+
+def _cumulative_purchases(model: str | None, params: pd.DataFrame, x, t_x, age) -> Callable[[float], np.ndarray]:
+    """t -> expected purchases in the next t time units, for each customer: the purchase model's
+    conditional expectation computed once for each distinct (x, t_x, T), or x / T * t."""
+    if model is None or model == HISTORICAL:
+        rate = clv.historical_purchase_rate(x, age)
+        return lambda t: rate * t
+    spec, fitted = clv.PURCHASE_MODELS[model], _params_of(params, model)
+    unique, inverse = np.unique(np.column_stack([x, t_x, age]), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return lambda t: spec.expected_purchases(fitted, t, unique[:, 0], unique[:, 1], unique[:, 2])[inverse]
 
 
 def predictions(
     summary: pd.DataFrame, params: pd.DataFrame, horizon_days: float, annual_discount_rate: float
 ) -> pd.DataFrame:
     """Per customer: expected purchases over the horizon, P(alive), expected order value and the
-    discounted, margin-based predicted CLV. Customers without a purchase (or when a model could not
-    be fitted) get 0 expected purchases and 0 CLV, and no P(alive)."""
-    bg, gg = _params_of(params, "bg_nbd"), _params_of(params, "gamma_gamma")
+    discounted, margin-based predicted CLV, from the models clv_model_params marks is_selected (see
+    the module docstring for the fallbacks). Customers without a purchase by the calibration end get
+    0 expected purchases and 0 CLV, and no P(alive) or model."""
+    buyers = summary["has_purchased"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     out = pd.DataFrame({"customer_id": summary["customer_id"].to_numpy()})
-    out["is_modelled"] = summary["has_purchased"].astype(bool).to_numpy() & (bg is not None) & (gg is not None)
+    out["is_modelled"] = False
+    out["purchase_model"] = None
+    out["order_value_model"] = None
     out["expected_purchases"] = 0.0
     out["probability_alive"] = np.nan
     out["expected_order_value"] = np.nan
     out["predicted_clv"] = 0.0
     out["horizon_days"] = float(horizon_days)
-    modelled = out["is_modelled"].to_numpy()
-    if modelled.any():
-        rows = summary[modelled]
+    if buyers.any():
+        rows = summary[buyers]
         unit = UNIT_DAYS[rows["time_unit"].iloc[0]]
-        x, t_x, age = (rows[c].to_numpy(dtype=float) for c in ("frequency", "recency", "age"))
-        m = rows["monetary_value"].to_numpy(dtype=float)
+        x, t_x, age, m = (rows[c].to_numpy(dtype=float) for c in ("frequency", "recency", "age", "monetary_value"))
         horizon = horizon_days / unit
-        out.loc[modelled, "expected_purchases"] = clv.expected_purchases(bg, horizon, x, t_x, age)
-        out.loc[modelled, "probability_alive"] = clv.probability_alive(bg, x, t_x, age)
-        out.loc[modelled, "expected_order_value"] = clv.expected_order_value(gg, x, m)
-        out.loc[modelled, "predicted_clv"] = clv.discounted_clv(
-            bg, gg, x, t_x, age, m, rows["margin_ratio"].to_numpy(dtype=float),
+        model = _selected_purchase_model(params)
+        cumulative = _cumulative_purchases(model, params, x, t_x, age)
+        if model is not None:
+            alive = clv.PURCHASE_MODELS[model].probability_alive(_params_of(params, model), x, t_x, age)
+        else:
+            alive = np.full(x.shape, np.nan)
+
+        gamma_gamma = params[params["model"] == "gamma_gamma"]
+        sample_mean = clv.sample_mean_order_value(x, m)
+        if gamma_gamma["is_selected"].astype(bool).any():
+            value_model, value = "gamma_gamma", clv.expected_order_value(_params_of(params, "gamma_gamma"), x, m)
+        elif gamma_gamma["converged"].astype(bool).any():  # q on its bound 1
+            value_model, value = "shrunk_mean", clv.shrunk_order_value(x, m, sample_mean)
+        else:
+            value_model, value = HISTORICAL, clv.historical_order_value(x, m, sample_mean)
+
+        out.loc[buyers, "purchase_model"] = model or HISTORICAL
+        out.loc[buyers, "order_value_model"] = value_model
+        out.loc[buyers, "is_modelled"] = model is not None and value_model != HISTORICAL
+        out.loc[buyers, "expected_purchases"] = cumulative(horizon)
+        out.loc[buyers, "probability_alive"] = alive
+        out.loc[buyers, "expected_order_value"] = value
+        out.loc[buyers, "predicted_clv"] = clv.discounted_clv(
+            cumulative, value, rows["margin_ratio"].to_numpy(dtype=float),
             horizon=horizon,
             step=DAYS_PER_MONTH / unit,
             discount_per_step=(1 + annual_discount_rate) ** (1 / 12) - 1,
@@ -114,33 +231,41 @@ def predictions(
 
 
 def holdout_validation(summary: pd.DataFrame, params: pd.DataFrame, max_bucket: int) -> pd.DataFrame:
-    """Predicted vs actual purchases in the holdout (the data after the calibration end), by
-    calibration frequency bucket (0, 1, …, `max_bucket`+) and in total. Empty without a holdout."""
-    bg = _params_of(params, "bg_nbd")
+    """Predicted vs actual purchases in the holdout (the data after the calibration end), for every
+    converged purchase model and the historical rate (x / T times the holdout length), by calibration
+    frequency bucket (0, 1, …, `max_bucket`+) and in total (is_total). is_selected marks the rows of
+    the estimate clv_predictions uses. Empty without a holdout."""
     buyers = _buyers(summary)
-    if bg is None or buyers.empty or not (buyers["holdout_length"].iloc[0] > 0):
+    if buyers.empty or not (buyers["holdout_length"].iloc[0] > 0):
         return _typed([], HOLDOUT_COLUMNS)
     length = float(buyers["holdout_length"].iloc[0])
-    frame = pd.DataFrame({
-        "bucket_order": np.minimum(buyers["frequency"].to_numpy(dtype=int), max_bucket),
-        "actual_purchases": buyers["holdout_purchases"].to_numpy(dtype=float),
-        "predicted_purchases": clv.expected_purchases(
-            bg, length, *(buyers[c].to_numpy(dtype=float) for c in ("frequency", "recency", "age"))
-        ),
-    })
-    grouped = frame.groupby("bucket_order", as_index=False).agg(
-        customers=("actual_purchases", "size"),
-        actual_purchases=("actual_purchases", "sum"),
-        predicted_purchases=("predicted_purchases", "sum"),
-    )
-    grouped["frequency_bucket"] = grouped["bucket_order"].map(
-        lambda b: f"{b}+" if b == max_bucket else str(b)
-    )
-    total = pd.DataFrame([{
-        "frequency_bucket": "total", "bucket_order": max_bucket + 1, "customers": len(frame),
-        "actual_purchases": frame["actual_purchases"].sum(), "predicted_purchases": frame["predicted_purchases"].sum(),
-    }])
-    out = pd.concat([grouped, total], ignore_index=True)
+    x, t_x, age = (buyers[c].to_numpy(dtype=float) for c in ("frequency", "recency", "age"))
+    selected = _selected_purchase_model(params)
+    models = [name for name in clv.PURCHASE_MODELS if _params_of(params, name) is not None] + [HISTORICAL]
+    tables = []
+    for model in models:
+        frame = pd.DataFrame({
+            "bucket_order": np.minimum(x.astype(int), max_bucket),
+            "actual_purchases": buyers["holdout_purchases"].to_numpy(dtype=float),
+            "predicted_purchases": _cumulative_purchases(model, params, x, t_x, age)(length),
+        })
+        grouped = frame.groupby("bucket_order", as_index=False).agg(
+            customers=("actual_purchases", "size"),
+            actual_purchases=("actual_purchases", "sum"),
+            predicted_purchases=("predicted_purchases", "sum"),
+        )
+        grouped["frequency_bucket"] = grouped["bucket_order"].map(lambda b: f"{b}+" if b == max_bucket else str(b))
+        grouped["is_total"] = False
+        total = pd.DataFrame([{
+            "frequency_bucket": "total", "bucket_order": max_bucket + 1, "is_total": True, "customers": len(frame),
+            "actual_purchases": frame["actual_purchases"].sum(),
+            "predicted_purchases": frame["predicted_purchases"].sum(),
+        }])
+        table = pd.concat([grouped, total], ignore_index=True)
+        table["model"] = model
+        table["is_selected"] = model == (selected or HISTORICAL)
+        tables.append(table)
+    out = pd.concat(tables, ignore_index=True)
     out["actual_per_customer"] = out["actual_purchases"] / out["customers"]
     out["predicted_per_customer"] = out["predicted_purchases"] / out["customers"]
     out["holdout_length"] = length

@@ -1,4 +1,5 @@
-"""Predicted vs actual purchases after the calibration end (journey_metrics.clv_tables.holdout_validation)."""
+"""Predicted vs actual purchases after the calibration end, for every fitted purchase model
+(journey_metrics.clv_tables.holdout_validation)."""
 
 from journey_metrics.clv_tables import holdout_validation
 

@@ -1,4 +1,5 @@
-"""BG/NBD and Gamma-Gamma parameters fitted by maximum likelihood (journey_metrics.clv)."""
+"""BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma parameters fitted by maximum likelihood, and the purchase
+model the predictions use (journey_metrics.clv_tables.model_params)."""
 
 from journey_metrics.clv_tables import model_params
 
@@ -6,4 +7,8 @@ from journey_metrics.clv_tables import model_params
 def model(dbt, session):
     dbt.config(materialized="table")
     summary = dbt.ref("int_customer_clv_summary").df()
-    return model_params(summary, min_customers=int(dbt.config.get("clv_min_customers")))
+    return model_params(
+        summary,
+        min_customers=int(dbt.config.get("clv_min_customers")),
+        model=str(dbt.config.get("clv_model")),
+    )

@@ -1,4 +1,5 @@
-"""Per-customer CLV predictions from the fitted parameters (journey_metrics.clv_tables.predictions)."""
+"""Per-customer CLV predictions from the selected models, with their documented fallbacks
+(journey_metrics.clv_tables.predictions)."""
 
 from journey_metrics.clv_tables import predictions
 
