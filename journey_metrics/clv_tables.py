@@ -63,6 +63,15 @@ HOLDOUT_COLUMNS = {
 }
 
 
+ALIVE_COLUMNS = {
+    "frequency": "float64",
+    "recency": "float64",
+    "age": "float64",
+    "purchase_model": "string",
+    "probability_alive": "float64",
+}
+
+
 def _typed(rows, columns: dict[str, str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(columns))
     return frame.astype(columns)
@@ -270,3 +279,19 @@ def holdout_validation(summary: pd.DataFrame, params: pd.DataFrame, max_bucket: 
     out["predicted_per_customer"] = out["predicted_purchases"] / out["customers"]
     out["holdout_length"] = length
     return _typed(out[list(HOLDOUT_COLUMNS)], HOLDOUT_COLUMNS)
+
+
+def alive_by_state(states: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
+    """P(alive | x, t_x, T) of each purchase state (frequency, recency, age in the CLV time unit)
+    under the purchase model clv_model_params selects — the same function clv_predictions uses, so
+    churn by model (mart_churn) and mart_customer_value agree. No selected model: null P(alive)."""
+    out = states[["frequency", "recency", "age"]].astype(float).reset_index(drop=True)
+    model = _selected_purchase_model(params)
+    out["purchase_model"] = model
+    if model is None or out.empty:
+        out["probability_alive"] = np.nan
+    else:
+        x, t_x, age = (out[c].to_numpy(dtype=float) for c in ("frequency", "recency", "age"))
+        out["probability_alive"] = clv.PURCHASE_MODELS[model].probability_alive(_params_of(params, model), x, t_x, age)
+    return _typed(out, ALIVE_COLUMNS)
+

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     n = args.customers
 
     summary = clv_summary(n, args.seed)
-    params = timed(f"CLV: fit BG/NBD + Gamma-Gamma, {n:,} customers", clv_tables.model_params, summary, 20)
+    params = timed(f"CLV: fit BG/NBD, MBG/NBD, Pareto/NBD + Gamma-Gamma, {n:,} customers", clv_tables.model_params, summary, 20)
     timed(f"CLV: predictions, {n:,} customers", clv_tables.predictions, summary, params, 365, 0.10)
 
     outcomes, assignments = experiment_tables(n, args.seed)

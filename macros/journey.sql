@@ -105,19 +105,6 @@
 {% endmacro %}
 
 
-{% macro bg_nbd_probability_alive(x, t_x, age, r, alpha, a, b) -%}
-    {#- P(alive | x, t_x, T) of BG/NBD (Fader, Hardie & Lee 2005, eq. 11) — the same formula as
-        journey_metrics.clv.probability_alive; x = 0 means never seen to drop out (1). -#}
-    case
-        when {{ x }} = 0 then 1.0
-        else 1.0 / (1.0 + exp(least(700.0,
-            ln({{ a }}) - ln({{ b }} + {{ x }} - 1)
-            + ({{ r }} + {{ x }}) * ln(({{ alpha }} + {{ age }}) / ({{ alpha }} + {{ t_x }}))
-        )))
-    end
-{%- endmacro %}
-
-
 {% macro last_purchase_date() -%}
     {#- The last day with a completed order (UTC): where the purchase-based measures end — the CLV
         calibration (by default) and holdout, and inactivity churn. One definition for all of them;

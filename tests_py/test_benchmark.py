@@ -6,7 +6,7 @@ from journey_metrics import maths_benchmark
 def test_benchmark_runs_on_small_inputs(capsys):
     assert maths_benchmark.main(["--customers", "3000"]) == 0
     printed = capsys.readouterr().out
-    assert "CLV: fit BG/NBD + Gamma-Gamma, 3,000 customers" in printed
+    assert "CLV: fit BG/NBD, MBG/NBD, Pareto/NBD + Gamma-Gamma, 3,000 customers" in printed
     assert "Experiment SRM: 3,000 assignments" in printed
 
 

@@ -282,3 +282,28 @@ def test_a_single_customer_builds_through_dbt(tmp_path):
                                       horizon=365, step=clv_tables.DAYS_PER_MONTH,
                                       discount_per_step=(1 + DISCOUNT) ** (1 / 12) - 1)[0]
     assert row[6] == pytest.approx(expected_clv, rel=1e-9)
+
+
+def test_alive_by_state_scores_states_with_the_selected_model():
+    """mart_churn's unit test (models/marts/value/_value.yml) gives these P(alive) values: BG/NBD with
+    r = 1, alpha = 10, a = 1, b = 1 is 1 / (1 + ((10 + T) / (10 + t_x))^(1 + x) / x), 1 for x = 0."""
+    states = pd.DataFrame({"frequency": [1, 1, 1, 1, 1, 0, 0, 1, 1, 2],
+                           "recency": [10, 10, 10, 10, 10, 0, 0, 56, 56, 147],
+                           "age": [21, 50, 81, 111, 142, 26, 55, 86, 116, 147]})
+    rows = [("bg_nbd", name, value) for name, value in {"r": 1.0, "alpha": 10.0, "a": 1.0, "b": 1.0}.items()]
+    params = pd.DataFrame(rows, columns=["model", "parameter", "value"]).assign(converged=True, is_selected=True)
+    scored = clv_tables.alive_by_state(states, params)
+    assert list(scored["purchase_model"]) == ["bg_nbd"] * len(states)
+    assert list(scored["probability_alive"].round(3)) == [0.294, 0.1, 0.046, 0.027, 0.017, 1.0, 1.0, 0.321, 0.215,
+                                                          0.667]
+    # MBG/NBD with the same parameters lets a one-time buyer (x = 0) die, the more the older
+    params["model"] = "mbg_nbd"
+    one_time = clv_tables.alive_by_state(pd.DataFrame({"frequency": [0.0, 0.0], "recency": [0.0, 0.0],
+                                                       "age": [26.0, 55.0]}), params)["probability_alive"]
+    expected = [1 / (1 + 1 / (1 + 0) * ((10 + age) / 10) ** 1) for age in (26, 55)]
+    assert list(one_time) == pytest.approx(expected)
+    assert one_time.iloc[1] < one_time.iloc[0] < 1
+    # no selected purchase model: no P(alive)
+    params["is_selected"] = False
+    assert clv_tables.alive_by_state(states, params)["probability_alive"].isna().all()
+

@@ -114,13 +114,14 @@ def test_customer_value_adds_up(demo):
 
 def test_holdout_validation_tracks_actual_purchases(demo, tmp_path):
     """Calibrate on 2024-01-01..2025-06-30: the holdout's predicted purchases are close to the actual."""
-    db = tmp_path / demo.db.name  # views name their catalog: the copy keeps the file name
+    db = tmp_path / demo.db.name
     shutil.copy(demo.db, db)
     result = run_dbt(["run", "--select", "int_customer_clv_summary+", "--exclude", "mart_churn+"],
                      demo.raw_dir, db, tmp_path, {"calibration_end": "2025-06-30"})
     assert result.returncode == 0, result.stdout[-3000:]
     total = query(db, "select actual_purchases, predicted_purchases, customers from clv_holdout_validation "
-                      "where frequency_bucket = 'total'")
+                      "where is_total and is_selected")
+    assert len(total) == 1  # the selected purchase model's total row
     actual, predicted, customers = total[0]
     assert customers > 1000
     assert predicted == pytest.approx(actual, rel=0.2)
