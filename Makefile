@@ -15,6 +15,9 @@ export JOURNEY_DUCKDB_PATH ?= $(CURDIR)/warehouse/journey.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
+# DuckDB's resources (profiles.yml): every core, and 60% of the machine's memory, unless set.
+export JOURNEY_DUCKDB_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
+export JOURNEY_DUCKDB_MEMORY_LIMIT ?= $(shell awk '/MemTotal/ {printf "%dMB", $$2 * 0.6 / 1024}' /proc/meminfo 2>/dev/null || echo 12GB)
 
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 42
