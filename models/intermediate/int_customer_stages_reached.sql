@@ -2,6 +2,8 @@
 -- A stage counts only at or after the previous one (ties count), so a customer who skips a stage
 -- reaches no later stage; with var funnel_window_days every stage must fall within that many days
 -- of awareness. Definitions: models/marts/journey/_journey.yml (fct_customer_stages).
+-- A table: fct_customer_stages and four data tests read it (a view would be computed five times).
+{{ config(materialized='table') }}
 
 with events as (
     select * from {{ ref('stg_events') }}

@@ -8,6 +8,8 @@
 -- any other touch (last non-direct click); an order with only direct touches keeps them.
 -- An order without a touch keeps one row with channel and touchpoint 'no_touchpoint'. Touches are
 -- numbered from the earliest (ties by session or event id).
+-- A table: fct_attribution_credits and the data tests read it (a view would be computed each time).
+{{ config(materialized='table') }}
 {%- set touch = var('attribution_touch') %}
 {%- if touch not in ['session', 'event'] %}
     {{ exceptions.raise_compiler_error(

@@ -7,9 +7,9 @@
 --   position_based  attribution_first_touch_weight to the first, attribution_last_touch_weight to the
 --                   last, the rest split evenly among the middle ones (one touch: all; two: first and
 --                   last in proportion to their weights)
--- Credits are rounded by the largest-remainder method (macro largest_remainder; conversions to
--- 1e-12, revenue to the cent), so every credit is within one unit of its exact share and every
--- order's credits add up exactly to 1 conversion and to its revenue.
+-- Credits are rounded by the largest-remainder method (macro largest_remainder: revenue to the
+-- cent, conversions to 1e-12 in the same order), so every credit is within one unit of its exact
+-- share and every order's credits add up exactly to 1 conversion and to its revenue.
 {%- set half_life = var('attribution_half_life_days') %}
 {%- set first_weight = var('attribution_first_touch_weight') %}
 {%- set last_weight = var('attribution_last_touch_weight') %}
@@ -52,43 +52,16 @@ weighted as (
     cross join attribution_models
 ),
 
-conversions_rounded as (
+credited as (
     {{ largest_remainder(
         'weighted',
-        amount='1',
         weight='weight',
         partition_by=['attribution_model', 'order_id'],
         tie_key=['attribution_model', 'order_id', 'touch_number'],
-        output='conversion_credit',
-        decimals=12
-    ) }}
-),
-
-conversions_credited as (
-    select
-        order_id,
-        customer_id,
-        ordered_at,
-        revenue,
-        attribution_model,
-        touch_number,
-        touches,
-        session_id,
-        channel,
-        touchpoint,
-        weight,
-        conversion_credit
-    from conversions_rounded
-),
-
-revenue_rounded as (
-    {{ largest_remainder(
-        'conversions_credited',
-        amount='revenue',
-        weight='weight',
-        partition_by=['attribution_model', 'order_id'],
-        tie_key=['attribution_model', 'order_id', 'touch_number'],
-        output='revenue_credit'
+        outputs=[
+            {'amount': 'revenue', 'output': 'revenue_credit'},
+            {'amount': '1', 'output': 'conversion_credit', 'decimals': 12},
+        ]
     ) }}
 ),
 
@@ -105,7 +78,7 @@ final as (
         touchpoint,
         conversion_credit,
         cast(revenue_credit as decimal(18, 2)) as revenue_credit
-    from revenue_rounded
+    from credited
 )
 
 select * from final

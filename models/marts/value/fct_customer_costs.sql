@@ -95,11 +95,10 @@ shares as (
 rounded as (
     {{ largest_remainder(
         'shares',
-        amount='cost',
         weight='driver_volume',
         partition_by=['period_month', 'activity'],
         tie_key=['period_month', 'activity', 'customer_id'],
-        output='allocated_cost'
+        outputs=[{'amount': 'cost', 'output': 'allocated_cost'}]
     ) }}
 ),
 
