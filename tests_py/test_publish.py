@@ -137,7 +137,8 @@ def test_a_release_is_a_plain_file(tmp_path):
     with duckdb.connect(str(copy), read_only=True) as con:
         views = [r[0] for r in con.execute(
             "select view_name from duckdb_views() where not internal and schema_name = 'main'").fetchall()]
-        assert {"stg_customers", "stg_orders", "rejected_rows"} <= set(views)
+        assert {"stg_customers", "stg_orders", "stg_events"} <= set(views)
+        assert con.execute("select count(*) from rejected_rows").fetchone()[0] == 0
         assert all(con.execute(f'select count(*) from "{v}"').fetchone()[0] >= 0 for v in views)
         assert con.execute("select count(*) from stg_customers").fetchone()[0] == 3
     with duckdb.connect() as con:

@@ -6,6 +6,9 @@
 --   referrals   referrals sent in the window
 -- A window that runs past the last day of data is incomplete; its outcome is null (left out of the
 -- analysis) rather than biased low.
+-- A table: four experiment models and mart_nps_by_cut read it.
+{{ config(materialized='table') }}
+
 with experiments as (
     select * from {{ ref('stg_experiments') }}
 ),

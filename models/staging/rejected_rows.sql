@@ -1,5 +1,8 @@
 -- Every raw row that did not reach its staging model, with the reason. Together with the stg_
 -- models this accounts for every raw row: raw rows = staged rows + rejected rows, per table.
+-- A table, built once a run: its data tests and the reconciliation test read it, and a view would
+-- repeat the anti-join of every event against the customers for each of them.
+{{ config(materialized='table') }}
 {% set tables = raw_table_names() %}
 
 with

@@ -24,41 +24,58 @@ referrals as (
     select * from {{ ref('stg_referrals') }}
 ),
 
-moments as (
-    select 'event_type' as moment_kind, event_type as moment, customer_id, occurred_at as moment_at
+-- every moment once, with what it is; an event is two moments (its type and its touchpoint), but
+-- whether a referral followed it is looked up once
+moment_times as (
+    select 'event' as source, event_type, touchpoint, customer_id, occurred_at as moment_at
     from events
     union all
-    select 'touchpoint' as moment_kind, touchpoint as moment, customer_id, occurred_at as moment_at
-    from events
-    where touchpoint is not null
-    union all
-    select 'support' as moment_kind, 'support_ticket' as moment, customer_id, opened_at as moment_at
+    select 'support' as source, null as event_type, null as touchpoint, customer_id, opened_at as moment_at
     from tickets
     union all
-    select 'survey' as moment_kind, 'promoter_survey' as moment, customer_id, responded_at as moment_at
+    select 'survey' as source, null as event_type, null as touchpoint, customer_id, responded_at as moment_at
     from responses
     where nps_score >= {{ var('promoter_min_score') }}
     union all
-    select 'order' as moment_kind, 'repeat_order' as moment, customer_id, ordered_at as moment_at
+    select 'order' as source, null as event_type, null as touchpoint, customer_id, ordered_at as moment_at
     from orders
     where completed_order_number >= 2
 ),
 
-followed as (
+looked_up as (
     select
-        moments.moment_kind,
-        moments.moment,
-        moments.customer_id,
-        moments.moment_at,
+        moment_times.*,
         exists (
             select 1
             from referrals
-            where referrals.referrer_customer_id = moments.customer_id
-                and referrals.sent_at > moments.moment_at
-                and referrals.sent_at <= moments.moment_at
+            where referrals.referrer_customer_id = moment_times.customer_id
+                and referrals.sent_at > moment_times.moment_at
+                and referrals.sent_at <= moment_times.moment_at
                     + to_days(cast({{ var('referral_trigger_window_days') }} as integer))
         ) as is_followed_by_referral
-    from moments
+    from moment_times
+),
+
+followed as (
+    select 'event_type' as moment_kind, event_type as moment, is_followed_by_referral
+    from looked_up
+    where source = 'event'
+    union all
+    select 'touchpoint' as moment_kind, touchpoint as moment, is_followed_by_referral
+    from looked_up
+    where source = 'event' and touchpoint is not null
+    union all
+    select 'support' as moment_kind, 'support_ticket' as moment, is_followed_by_referral
+    from looked_up
+    where source = 'support'
+    union all
+    select 'survey' as moment_kind, 'promoter_survey' as moment, is_followed_by_referral
+    from looked_up
+    where source = 'survey'
+    union all
+    select 'order' as moment_kind, 'repeat_order' as moment, is_followed_by_referral
+    from looked_up
+    where source = 'order'
 ),
 
 rates as (
