@@ -3,7 +3,10 @@ naming the table and the expectation; a bad raw row is a warning, a missing raw 
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import filecmp
+import json
 import re
 import shutil
 import subprocess
@@ -11,11 +14,17 @@ import sys
 from pathlib import Path
 
 import duckdb
+import great_expectations as gx
+import numpy as np
+import pandas as pd
 import pytest
 
 from helpers import write_tables
 from journey_metrics import validate
 from journey_metrics.paths import REPO_ROOT
+from journey_metrics.validation import sql, suites
+from journey_metrics.validation.raw import read_raw
+from journey_metrics.validation.sql import nanoseconds
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +137,392 @@ def test_a_missing_raw_column_is_an_error(tmp_path, gx_dir, capsys):
     assert code == 1, out
     assert "  files\n    ERROR   expect_column_values_to_be_null [problem]: 1 of 10 rows failed" in out
     assert "'missing column(s) country' (table='customers', file='customers/part-2.csv')" in out
+
+
+# --------------------------------------------------------------------------------------------------
+# The checks are computed in DuckDB SQL and handed to GX: every kind of check must still fire, with
+# the count and examples an independent computation (pandas on the small demo warehouse) gives.
+# --------------------------------------------------------------------------------------------------
+
+AS_OF = dt.datetime(2026, 1, 1)
+NOT_NULL, UNIQUE, COMPOUND_UNIQUE = (
+    "expect_column_values_to_not_be_null", "expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"
+)
+BETWEEN, IN_SET = "expect_column_values_to_be_between", "expect_column_values_to_be_in_set"
+PAIR_GREATER, PAIR_EQUAL = "expect_column_pair_values_a_to_be_greater_than_b", "expect_column_pair_values_to_be_equal"
+NPS_150 = "update mart_nps_monthly set nps = 150 where response_month = (select min(response_month) from mart_nps_monthly)"
+
+
+def _as_table(con, view: str) -> None:
+    """Replace a staging view by a table of its rows, so the test can corrupt them."""
+    con.execute(f"create table {view}__rows as select * from {view}")
+    con.execute(f"drop view {view}")
+    con.execute(f"alter table {view}__rows rename to {view}")
+
+
+def _nth(con, table: str, key: str, n: int) -> str:
+    return con.execute(f"select {key} from {table} where {key} is not null order by {key} limit 1 offset {n}").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def corrupted(demo, tmp_path_factory) -> Path:
+    """The demo warehouse with a planted problem for every kind of staging and mart check."""
+    db = tmp_path_factory.mktemp("corrupted") / demo.db.name
+    shutil.copy(demo.db, db)
+    with duckdb.connect(str(db)) as con:
+        for view in ("stg_orders", "stg_survey_responses", "stg_activity_costs"):
+            _as_table(con, view)
+        first, second = _nth(con, "stg_orders", "order_id", 0), _nth(con, "stg_orders", "order_id", 1)
+        con.execute(f"insert into stg_orders select * from stg_orders where order_id in ('{first}', '{second}')")
+        for n, change in ((10, "order_id = null"), (20, "ordered_at = timestamp '1999-12-31 23:00:00'"),
+                          (30, "ordered_at = timestamp '2099-01-01'"), (40, "customer_id = 'NOPE'")):
+            con.execute(f"update stg_orders set {change} where order_id = '{_nth(con, 'stg_orders', 'order_id', n)}'")
+        responses = [_nth(con, "stg_survey_responses", "response_id", n) for n in (0, 1, 2)]
+        con.execute(f"update stg_survey_responses set nps_score = 11 where response_id = '{responses[0]}'")
+        con.execute(f"update stg_survey_responses set csat_score = 0 where response_id = '{responses[1]}'")
+        con.execute(f"update stg_survey_responses set nps_score = null where response_id = '{responses[2]}'")
+        # activity_costs (period_month, activity): one repeated row, two rows repeating with a null
+        # activity (still considered), one row of nulls only (ignored).
+        con.execute("insert into stg_activity_costs select * from stg_activity_costs order by period_month, activity limit 1")
+        con.execute("""
+            update stg_activity_costs set activity = null
+            where period_month = (select max(period_month) from stg_activity_costs)
+                and activity in (select distinct activity from stg_activity_costs order by activity limit 2)
+        """)
+        con.execute("update stg_activity_costs set period_month = null, activity = null "
+                    "where period_month = (select min(period_month) from stg_activity_costs) and activity = "
+                    "(select max(activity) from stg_activity_costs)")
+        con.execute(NPS_150)
+        con.execute("update mart_nps_monthly set ci_low = nps + 1 "
+                    "where response_month = (select max(response_month) from mart_nps_monthly)")
+        con.execute("""update mart_nps_monthly set ci_high = null
+                       where response_month = (select response_month from mart_nps_monthly order by 1 limit 1 offset 1)""")
+        customers = [_nth(con, "clv_predictions", "customer_id", n) for n in range(6)]
+        for customer, change in zip(customers, ("predicted_clv = 'nan'::double", "predicted_clv = 'inf'::double",
+                                                "predicted_clv = '-inf'::double", "predicted_clv = -5",
+                                                "predicted_clv = null", "probability_alive = 1.5"), strict=True):
+            con.execute(f"update clv_predictions set {change} where customer_id = '{customer}'")
+        con.execute("insert into customer_segments select * from customer_segments order by customer_id limit 1")
+        con.execute("update customer_segments set customer_id = 'GHOST' "
+                    "where customer_id = (select max(customer_id) from customer_segments)")
+        con.execute("delete from experiment_cells where cell = (select min(cell) from experiment_cells)")
+        con.execute("update mart_stage_funnel set customers = customers + 100000 "
+                    "where stage_order = (select max(stage_order) from mart_stage_funnel)")
+    return db
+
+
+@pytest.fixture(scope="module")
+def corrupted_run(corrupted, demo, gx_dir):
+    """validate.run on the corrupted warehouse, recording the size of every frame GX is given."""
+    sizes: dict[str, int] = {}
+    original = gx.ValidationDefinition.run
+
+    def spy(self, **kwargs):
+        sizes[self.name] = len(kwargs["batch_parameters"]["dataframe"])
+        return original(self, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gx.ValidationDefinition, "run", spy)
+        outcome = validate.run(["staging", "marts"], corrupted, demo.raw_dir, gx_dir, now=AS_OF, docs=False)
+    return outcome, sizes
+
+
+def frame(db: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def rows(values: pd.DataFrame) -> list[list]:
+    return [list(r) for r in values.itertuples(index=False)]
+
+
+def result_of(outcome, suite: str, kind: str, columns: str):
+    """The GX result of one expectation (by type and its columns, as the summary names them)."""
+    found = []
+    for r in outcome.results[suite].results:
+        kwargs = r.expectation_config.kwargs
+        names = kwargs.get("column") or ", ".join(kwargs.get("column_list") or [kwargs.get("column_A"), kwargs.get("column_B")])
+        if r.expectation_config.type == kind and names == columns:
+            found.append(r)
+    assert len(found) == 1, (suite, kind, columns, found)
+    return found[0]
+
+
+def same(a, b) -> bool:
+    """Equality with NaN equal to NaN (and to None: both are missing to pandas)."""
+    if pd.isna(a) if not isinstance(a, list | tuple | dict) else False:
+        return pd.isna(b) if not isinstance(b, list | tuple | dict) else False
+    return a == b
+
+
+def assert_result(result, *, unexpected: int, element: int, failing: list | None = None, missing: int | None = None):
+    """The counts SQL handed GX, and examples that are among the failing values (as many as shown)."""
+    r = result.result
+    assert (r["unexpected_count"], r["element_count"]) == (unexpected, element), r
+    assert result.success == (unexpected == 0)
+    if missing is not None:
+        assert r["missing_count"] == missing, r
+        assert r["unexpected_percent"] == pytest.approx(100 * unexpected / (element - missing))
+    shown = r.get("partial_unexpected_list", [])
+    assert len(shown) == min(validate.EXAMPLES, unexpected), r
+    if failing is not None:
+        for value in shown:
+            value = list(value.values()) if isinstance(value, dict) else list(value) if isinstance(value, tuple) else value
+            assert any(same(value, f) for f in failing), (value, failing)
+
+
+def test_staging_checks_count_like_pandas(corrupted, corrupted_run):
+    outcome, _ = corrupted_run
+    orders = frame(corrupted, "select * from stg_orders")
+    known = set(frame(corrupted, "select customer_id from stg_customers")["customer_id"].dropna())
+    n = len(orders)
+
+    nulls = int(orders["order_id"].isna().sum())
+    assert_result(result_of(outcome, "staging.stg_orders", NOT_NULL, "order_id"), unexpected=nulls, element=n)
+    keys = orders["order_id"].dropna()
+    repeated = keys[keys.duplicated(keep=False)]
+    unique = result_of(outcome, "staging.stg_orders", UNIQUE, "order_id")
+    assert_result(unique, unexpected=len(repeated), element=n, failing=list(repeated), missing=nulls)
+    assert len(repeated) == 4
+    # The examples are rows of the smallest repeated value first: both of its rows.
+    assert unique.result["partial_unexpected_list"][:2] == [repeated.min()] * 2
+
+    latest = AS_OF + suites.FUTURE_MARGIN
+    ordered = orders["ordered_at"]
+    outside = ordered[(ordered < suites.EARLIEST_TIMESTAMP) | (ordered > latest)]
+    assert_result(result_of(outcome, "staging.stg_orders", BETWEEN, "ordered_at"),
+                  unexpected=len(outside), element=n, failing=list(outside), missing=int(ordered.isna().sum()))
+    assert len(outside) == 2
+    unknown = orders[orders["customer_id"].notna() & ~orders["customer_id"].isin(known)]
+    flag = result_of(outcome, "staging.stg_orders", IN_SET, "is_customer_id_unknown")
+    assert_result(flag, unexpected=len(unknown), element=n, failing=[True])
+    assert [row["customer_id"] for row in flag.result["partial_unexpected_index_list"]] == ["NOPE"]
+
+    responses = frame(corrupted, "select nps_score, csat_score from stg_survey_responses")
+    for column, (low, high) in (("nps_score", (0, 10)), ("csat_score", (1, 5))):
+        values = responses[column]
+        bad = values[values.notna() & ((values < low) | (values > high))]
+        assert_result(result_of(outcome, "staging.stg_survey_responses", BETWEEN, column),
+                      unexpected=len(bad), element=len(values), failing=list(bad), missing=int(values.isna().sum()))
+        assert len(bad) == 1
+
+    costs = frame(corrupted, "select period_month, activity from stg_activity_costs")
+    considered = costs[costs["period_month"].notna() | costs["activity"].notna()]
+    repeats = considered[considered.duplicated(keep=False)]
+    assert_result(result_of(outcome, "staging.stg_activity_costs", COMPOUND_UNIQUE, "period_month, activity"),
+                  unexpected=len(repeats), element=len(costs), failing=rows(repeats), missing=len(costs) - len(considered))
+    assert len(repeats) == 4 and len(costs) - len(considered) == 1
+
+
+def test_mart_checks_count_like_pandas(corrupted, corrupted_run):
+    outcome, _ = corrupted_run
+    nps = frame(corrupted, "select nps, ci_low, ci_high from mart_nps_monthly")
+    assert_result(result_of(outcome, "marts.mart_nps_monthly", BETWEEN, "nps"),
+                  unexpected=int(((nps["nps"] < -100) | (nps["nps"] > 100)).sum()), element=len(nps), failing=[150])
+    for high, low in (("nps", "ci_low"), ("ci_high", "nps")):
+        both = nps[nps[high].notna() & nps[low].notna()]
+        bad = both[~(both[high] >= both[low])]
+        assert_result(result_of(outcome, "marts.mart_nps_monthly", PAIR_GREATER, f"{high}, {low}"),
+                      unexpected=len(bad), element=len(nps), failing=rows(bad[[high, low]]), missing=len(nps) - len(both))
+        assert len(bad) == 1
+
+    clv = frame(corrupted, "select predicted_clv, predicted_clv is null as is_null, probability_alive "
+                           "from clv_predictions")
+    value, n = clv["predicted_clv"], len(clv)
+    assert_result(result_of(outcome, "marts.clv_predictions", NOT_NULL, "predicted_clv"),
+                  unexpected=2, element=n)  # NaN and null: both missing to pandas
+    assert int(value.isna().sum()) == 2
+    negative = value[value < 0]
+    assert_result(result_of(outcome, "marts.clv_predictions", BETWEEN, "predicted_clv"),
+                  unexpected=len(negative), element=n, failing=list(negative), missing=2)
+    assert len(negative) == 2  # -inf and -5; +inf is >= 0
+    not_finite = clv[~clv["is_null"] & ~np.isfinite(value.fillna(np.inf))]  # NaN, +inf, -inf
+    assert_result(result_of(outcome, "marts.clv_predictions", IN_SET, "is_predicted_clv_finite"),
+                  unexpected=len(not_finite), element=n, failing=[False], missing=1)
+    assert len(not_finite) == 3
+    alive = clv["probability_alive"]
+    assert_result(result_of(outcome, "marts.clv_predictions", BETWEEN, "probability_alive"),
+                  unexpected=int(((alive < 0) | (alive > 1)).sum()), element=n, failing=[1.5])
+
+    segments = frame(corrupted, "select customer_id from customer_segments")
+    customers = frame(corrupted, "select customer_id from stg_customers")
+    per_customer = segments["customer_id"].value_counts()
+    everyone = set(customers["customer_id"]) | set(segments["customer_id"])
+    counts = {c: int(per_customer.get(c, 0)) for c in everyone}
+    wrong = {c: k for c, k in counts.items() if k != 1}
+    assert_result(result_of(outcome, "marts.customer_segments", BETWEEN, "segments"),
+                  unexpected=len(wrong), element=len(everyone), failing=list(wrong.values()))
+    assert sorted(wrong.values()) == [0, 2]
+    assert_result(result_of(outcome, "marts.customer_segments", IN_SET, "is_customer_unknown"),
+                  unexpected=len(everyone - set(customers["customer_id"])), element=len(everyone), failing=[True])
+
+    funnel = frame(corrupted, "select cohort_month, customers from mart_stage_funnel order by cohort_month, stage_order")
+    growth = funnel.groupby("cohort_month")["customers"].diff()
+    assert_result(result_of(outcome, "marts.mart_stage_funnel", BETWEEN, "customers_change_from_previous_stage"),
+                  unexpected=int((growth > 0).sum()), element=len(funnel), failing=list(growth[growth > 0]),
+                  missing=int(growth.isna().sum()))
+
+    cells = frame(corrupted, "select experiment_id, metric, count(distinct cell) as cells from experiment_cells group by all")
+    design = frame(corrupted, """
+        select experiment_id, cast(product(levels) as bigint) as design_cells
+        from (select experiment_id, factor, count(distinct level) as levels from stg_experiment_assignments group by all)
+        group by all""")
+    both = cells.merge(design, on="experiment_id", how="outer").fillna(0)
+    off = both[both["cells"] != both["design_cells"]]
+    assert_result(result_of(outcome, "marts.experiment_cells", PAIR_EQUAL, "cells, design_cells"),
+                  unexpected=len(off), element=len(both), failing=rows(off[["cells", "design_cells"]]))
+    assert len(off) >= 1
+
+
+def test_gx_is_given_the_examples_not_the_tables(corrupted_run, gx_dir):
+    outcome, sizes = corrupted_run
+    checks = {c.suite_name: c for c in outcome.checks}
+    assert set(sizes) == set(checks)
+    for suite, size in sizes.items():
+        expectations = len(outcome.results[suite].results)
+        assert size <= validate.EXAMPLES * expectations, (suite, size)
+    assert sizes["staging.stg_events"] == 0  # a table that passes: GX gets no row of it
+    # The stored result (what the data docs render) holds the counts SQL computed, not the frame's.
+    runs = (gx_dir / "uncommitted" / "validations" / "staging" / "stg_orders").rglob("*.json")
+    stored = json.loads(next(p for p in runs if AS_OF.strftime("%Y%m%dT%H%M%S") in str(p)).read_text())
+    by_type = {r["expectation_config"]["type"]: r for r in stored["results"]}
+    orders = outcome.results["staging.stg_orders"]
+    assert by_type[UNIQUE]["result"]["unexpected_count"] == 4
+    assert by_type[UNIQUE]["result"]["element_count"] == \
+        result_of(outcome, "staging.stg_orders", UNIQUE, "order_id").result["element_count"]
+    assert stored["statistics"]["unsuccessful_expectations"] == sum(not r.success for r in orders.results) == 4
+    assert "DuckDB SQL" in stored["meta"]["batch_parameters"]["counts"]
+
+
+def _key(result) -> str:
+    """An expectation by its type and columns (unique within each suite)."""
+    kwargs = result.expectation_config.kwargs
+    columns = kwargs.get("column") or kwargs.get("column_list") or [kwargs.get("column_A"), kwargs.get("column_B")]
+    return f"{result.expectation_config.type} {columns}"
+
+
+def _assert_counts_equal_gx_on_whole_frames(con, outcome, checks, parameters) -> int:
+    """GX run the way validation used to run (on the whole relation read into pandas) gives, per
+    expectation, the verdict and the element, unexpected and missing counts SQL gave."""
+    context = gx.get_context(mode="ephemeral")
+    source = context.data_sources.add_pandas("whole")
+    compared = 0
+    for check in checks:
+        batch = (source.add_dataframe_asset(check.suite_name).add_batch_definition_whole_dataframe("all")
+                 .get_batch(batch_parameters={"dataframe": nanoseconds(con.execute(check.sql).df())}))
+        suite = gx.ExpectationSuite(name=check.suite_name, expectations=check.expectations())
+        whole = {_key(r): r for r in batch.validate(suite, expectation_parameters=parameters).results}
+        mine = outcome.results[check.suite_name].results
+        assert sorted(whole) == sorted(_key(r) for r in mine), check.suite_name
+        for r in mine:
+            expected = whole[_key(r)]
+            assert r.success == expected.success, (check.suite_name, _key(r))
+            for name in ("element_count", "unexpected_count", "missing_count"):
+                assert r.result.get(name) == expected.result.get(name), (check.suite_name, _key(r), name)
+            compared += 1
+    return compared
+
+
+def test_sql_counts_equal_gx_on_the_whole_tables(corrupted, corrupted_run, tmp_path, gx_dir):
+    """The oracle: GX itself on the whole (small) tables, for every suite of the corrupted warehouse
+    and of the planted raw folder."""
+    outcome, _ = corrupted_run
+    parameters = {suites.LATEST_PARAMETER: AS_OF + suites.FUTURE_MARGIN}
+    with duckdb.connect(str(corrupted), read_only=True) as con:
+        # stg_events: 270k rows through GX row by row is slow, and nothing is planted there
+        checks = [c for c in outcome.checks if c.table != "stg_events"]
+        compared = _assert_counts_equal_gx_on_whole_frames(con, outcome, checks, parameters)
+
+    raw = planted_raw(tmp_path)
+    raw_outcome = validate.run(["raw"], tmp_path / "none.duckdb", raw, gx_dir, now=AS_OF, docs=False)
+    with duckdb.connect() as con:
+        checks = validate.build_checks(["raw"])
+        read_raw(checks, raw, con)
+        compared += _assert_counts_equal_gx_on_whole_frames(con, raw_outcome, checks, parameters)
+    assert compared >= 150
+
+
+def planted_raw(tmp_path: Path) -> Path:
+    """small_raw plus two Parquet files of orders: one of native types (a NaN revenue, a cost too
+    large for decimal(18, 2), a repeated O1), one of text lacking `status`."""
+    raw = small_raw(tmp_path)
+    orders = raw / "orders"
+    with duckdb.connect() as con:
+        con.execute(f"""copy (select * from (values
+            ('P1', 'C0', timestamptz '2024-03-01 10:00:00+00', 5.25::double, 1.0::double, 'completed'),
+            ('P2', 'C1', timestamptz '2024-03-02 10:00:00+00', 'nan'::double, 2.0::double, 'completed'),
+            ('O1', 'C2', null, 3.0::double, 1e20::double, 'completed'))
+            as t(order_id, customer_id, ordered_at, revenue, cost_of_goods, status))
+            to '{orders / 'native.parquet'}' (format parquet)""")
+        con.execute(f"""copy (select * from (values ('P3', 'C0', 'bad', '1', '1'), (null, 'C0', '2024-01-01', '2', '2'))
+            as t(order_id, customer_id, ordered_at, revenue, cost_of_goods)) to '{orders / 'text.parquet'}' (format parquet)""")
+    return raw
+
+
+def test_raw_checks_count_planted_problems_in_csv_and_parquet(tmp_path, gx_dir, capsys):
+    raw = planted_raw(tmp_path)
+
+    code, out = run_main(capsys, "--raw-dir", str(raw), "--gx-dir", str(gx_dir), "--suites", "raw", "--no-docs")
+
+    assert code == 1, out  # the Parquet file without status is an error
+    assert "  files\n    ERROR   expect_column_values_to_be_null [problem]: 1 of 11 rows failed" in out
+    assert "'missing column(s) status' (table='orders', file='orders/text.parquet')" in out
+    assert "WARNING expect_column_values_to_not_be_null [order_id]: 2 of 8 rows failed" in out
+    # O1 is in the CSV and in native.parquet: both rows, in order of order_id, then file.
+    assert ("WARNING expect_column_values_to_be_unique [order_id]: 2 of 8 rows failed (25%); "
+            "e.g. 'O1' (source_file='orders/native.parquet'); 'O1' (source_file='orders/part-1.csv')") in out
+    assert ("WARNING expect_column_values_to_be_null [ordered_at__unparseable]: 2 of 8 rows failed (25%); "
+            "e.g. 'yesterday' (order_id='O2', source_file='orders/part-1.csv'); 'bad' (order_id='P3'") in out
+    assert ("WARNING expect_column_values_to_be_null [revenue__unparseable]: 2 of 8 rows failed (25%); "
+            "e.g. 'ten' (order_id='O2', source_file='orders/part-1.csv'); 'nan' (order_id='P2'") in out
+    assert "WARNING expect_column_values_to_be_null [cost_of_goods__unparseable]: 1 of 8 rows failed" in out
+    assert "'1e+20' (order_id='O1', source_file='orders/native.parquet')" in out
+
+
+def test_native_parquet_types_are_judged_as_their_text(tmp_path, gx_dir, capsys):
+    """A Parquet timestamp or date column skips the text round trip when its values are ordinary;
+    the verdicts must be those of the same values exported as text (CSV), far years included."""
+    rows = """(values
+        ('O1', 'C0', timestamptz '2024-03-01 10:00:00+00', '1', '1', 'completed', date '2024-01-01'),
+        ('O2', 'C0', timestamptz 'infinity', '1', '1', 'completed', date 'infinity'),
+        ('O3', 'C0', timestamptz '-infinity', '1', '1', 'completed', date '5877642-06-25 (BC)'),
+        ('O4', 'C0', cast(timestamp '290000-01-01 00:00:00' as timestamptz), '1', '1', 'completed', date '0044-03-15 (BC)'),
+        ('O5', 'C0', cast(timestamp '0044-03-15 (BC) 10:00:00' as timestamptz), '1', '1', 'completed', null))
+        as t(order_id, customer_id, ordered_at, revenue, cost_of_goods, status, period_month)"""
+    outputs = []
+    for suffix in ("parquet", "csv"):
+        raw = small_raw(tmp_path / suffix)
+        with duckdb.connect() as con:
+            con.execute("set TimeZone = 'UTC'")
+            con.execute(f"copy (select * exclude (period_month) from {rows}) to '{raw / 'orders' / ('more.' + suffix)}'")
+            con.execute(f"copy (select period_month, 'ops' as activity, '1' as cost, 'x' as driver from {rows}) "
+                        f"to '{raw / 'activity_costs' / ('more.' + suffix)}'")
+        code, out = run_main(capsys, "--raw-dir", str(raw), "--gx-dir", str(gx_dir), "--suites", "raw", "--no-docs")
+        assert code == 0, out
+        outputs.append(re.sub(r"more\.(csv|parquet)|\(\d+\.\d s\)", "", out.split("\n", 1)[1]))
+    assert outputs[0] == outputs[1]
+    assert "[ordered_at__unparseable]: 1 of 8 rows failed" in outputs[0]  # only 'yesterday'
+
+
+def test_a_wrong_sql_translation_is_caught_by_gx(demo, gx_dir, tmp_path, capsys, monkeypatch):
+    """GX validates the example rows itself: were the SQL of an expectation wrong (here: nps never
+    out of range), the row another expectation brings as an example contradicts it: an error."""
+    db = tmp_path / demo.db.name
+    shutil.copy(demo.db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute(NPS_150)
+    original = sql.rule_for
+
+    def broken(expectation, types, parameters, row_id):
+        rule = original(expectation, types, parameters, row_id)
+        if rule is not None and rule.columns == ("nps",) and rule.type == BETWEEN:
+            return dataclasses.replace(rule, unexpected="false")
+        return rule
+
+    monkeypatch.setattr(sql, "rule_for", broken)
+    code, out = run_main(capsys, "--db", str(db), "--raw-dir", str(demo.raw_dir), "--gx-dir", str(gx_dir),
+                         "--suites", "marts", "--no-docs")
+    assert code == 1, out
+    assert ("ERROR   expect_column_values_to_be_between [nps]: SQL counts 0 unexpected rows but GX finds 1 "
+            "among the 1 example rows it was given") in out
+    assert "ERROR   expect_column_pair_values_a_to_be_greater_than_b [ci_high, nps]: 1 of " in out
