@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -107,18 +108,21 @@ def test_a_failed_build_leaves_the_published_release(tmp_path):
 
 def test_a_release_that_fails_validation_is_never_published(tmp_path):
     """dbt succeeds, but the staging suite fails (an order dated after now + 1 day, allowed by an
-    as_of in 2030): the previous release stays published, the failures are printed, the new release
-    is gone."""
+    as_of further ahead): the previous release stays published, the failures are printed, the new
+    release is gone."""
     link = tmp_path / "warehouse" / "journey.duckdb"
     good, odd = tmp_path / "good", tmp_path / "odd"
     write_tables(good, customers(2))
+    # dated a year from now: staging accepts it (as_of two years ahead), validation does not
+    today = datetime.now(timezone.utc)
+    ordered_at, as_of = today + timedelta(days=366), today + timedelta(days=731)
     write_tables(odd, {**customers(2), "orders": [
-        {"order_id": "O1", "customer_id": "C1", "ordered_at": "2029-06-01T00:00:00Z", "revenue": "5",
+        {"order_id": "O1", "customer_id": "C1", "ordered_at": f"{ordered_at:%Y-%m-%d}T00:00:00Z", "revenue": "5",
          "status": "completed"}]})
     first = publish(link, good, tmp_path, *STAGING_VALIDATED)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
     published = link.resolve()
-    result = publish(link, odd, tmp_path, *STAGING_VALIDATED, as_of="2030-01-01T00:00:00Z")
+    result = publish(link, odd, tmp_path, *STAGING_VALIDATED, as_of=f"{as_of:%Y-%m-%d}T00:00:00Z")
     assert result.returncode != 0
     assert "validation failed (staging)" in result.stderr
     assert "stg_orders" in result.stdout and "FAILED" in result.stdout
