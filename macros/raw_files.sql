@@ -66,11 +66,12 @@
 {%- endmacro %}
 
 
-{% macro raw_files(table_name, check_columns=true) %}
+{% macro raw_files(table_name, check_columns=true, group_parquet=false) %}
     {#-
         Lists a raw table's files and (unless check_columns is false) checks that every file can be
-        read and holds every contract column.
-        Returns {'csv': [paths], 'parquet': [paths]}. Raises a clear error naming the table, the
+        read and holds every contract column. With group_parquet (read_raw), also groups the Parquet
+        files by schema; the run-start check does not need the groups and skips that metadata scan.
+        Returns {'csv': [paths], 'parquet': [paths], 'parquet_groups': [[paths]], 'folder': path}. Raises a clear error naming the table, the
         folder or file, and the missing columns, instead of failing deep inside a model.
     -#}
     {% set folder = raw_dir() ~ '/' ~ table_name %}
@@ -100,7 +101,7 @@
         Each group is read on its own and every column cast to text, so one bad value rejects its
         row in staging instead. -#}
     {% set parquet_groups = [] %}
-    {% if parquet_files %}
+    {% if parquet_files and group_parquet %}
         {% set schemas %}
             select
                 file_name,
@@ -296,7 +297,7 @@
         select cast(null as varchar) as _source_file
     {% else %}
         {% set columns = raw_columns(table_name) %}
-        {% set files = raw_files(table_name, check_columns=not raw_contract_checked_on_run_start()) %}
+        {% set files = raw_files(table_name, check_columns=not raw_contract_checked_on_run_start(), group_parquet=true) %}
         {% set branches = [] %}
         {% if files.csv %}
             {% do branches.append("read_csv(" ~ sql_string(files.folder ~ '/**/*.csv') ~ ", " ~ csv_options() ~ ")") %}

@@ -16,8 +16,6 @@
         over `relation`; helper columns start with lr_.
     -#}
     {%- set partition = partition_by | join(', ') -%}
-    {%- set first = outputs[0] -%}
-    {%- set first_unit = 10 ** first.get('decimals', 2) %}
     select
         lr_ranked.*
         {%- for spec in outputs %}
