@@ -122,6 +122,6 @@
         models that measure "as of the end of the data". -#}
     greatest(
         (select max(ordered_at) from {{ ref('stg_orders') }}),
-        (select max(occurred_at) from {{ ref('stg_events') }})
+        (select max(occurred_at) from {{ ref('int_events_sessionised') }})
     )
 {%- endmacro %}

@@ -11,7 +11,10 @@
              tie_break_hash(`tie_key`) (a list of column expressions: include the partition's own
              columns, so the same customer does not win every partition's ties).
         Every share is within one unit of its exact value and a partition's shares add up exactly
-        to its amount. Further outputs (an order's conversion beside its revenue) follow the first
+        to its amount. The partition's total weight is summed as decimal(38, 18), exactly, so it does
+        not depend on the order the rows arrive in (a sum of doubles does, in its last bits, which
+        could hand a leftover unit to another row from one run to the next): weights are at most
+        1e20 and a weight below 1e-18 counts as 0 in the total. Further outputs (an order's conversion beside its revenue) follow the first
         output's order, which keeps both properties and costs no second sort. One select statement
         over `relation`; helper columns start with lr_.
     -#}
@@ -64,7 +67,7 @@
                     lr_source.*,
                     coalesce(
                         cast({{ weight }} as double)
-                            / nullif(sum(cast({{ weight }} as double)) over lr_partition, 0),
+                            / nullif(cast(sum(cast({{ weight }} as decimal(38, 18))) over lr_partition as double), 0),
                         1.0 / count(*) over lr_partition
                     ) as lr_share
                 from {{ relation }} as lr_source

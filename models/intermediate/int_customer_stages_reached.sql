@@ -6,7 +6,8 @@
 {{ config(materialized='table') }}
 
 with events as (
-    select * from {{ ref('stg_events') }}
+    -- the staged events (stg_events) as a table: the view would join its customers again
+    select * from {{ ref('int_events_sessionised') }}
 ),
 
 orders as (

@@ -5,7 +5,8 @@
 -- moments of all kinds. lift = rate / base rate; rate_ci_* is the Wilson interval of the rate and
 -- lift_ci_* the log-normal (Katz) interval of the ratio, both at var nps_z (1.96).
 with events as (
-    select * from {{ ref('stg_events') }}
+    -- the staged events (stg_events) as a table: the view would join its customers again
+    select * from {{ ref('int_events_sessionised') }}
 ),
 
 tickets as (

@@ -11,6 +11,13 @@
 -- cent, conversions to 1e-12 in the same order), so every credit is within one unit of its exact
 -- share and every order's credits add up exactly to 1 conversion and to its revenue.
 {%- set half_life = var('attribution_half_life_days') %}
+{#- the oldest touch's time-decay weight must stay above largest_remainder's 1e-18 weight floor -#}
+{%- if half_life <= 0 or 0.5 ** (var('attribution_lookback_days') / half_life) < 1e-15 %}
+    {{ exceptions.raise_compiler_error(
+        "var attribution_half_life_days (" ~ half_life ~ ") must be positive and at least 1/50 of"
+        ~ " attribution_lookback_days (" ~ var('attribution_lookback_days') ~ ")"
+    ) }}
+{%- endif %}
 {%- set first_weight = var('attribution_first_touch_weight') %}
 {%- set last_weight = var('attribution_last_touch_weight') %}
 

@@ -94,6 +94,17 @@ events as (
     {% endif %}
 ),
 
+-- numbered before the lookups are joined: the window then sorts the events' own columns only
+positioned as (
+    select
+        *,
+        row_number() over (
+            partition by customer_id
+            order by occurred_at, event_id
+        ) as journey_position
+    from events
+),
+
 final as (
     select
         events.event_id,
@@ -106,17 +117,14 @@ final as (
         events.touchpoint,
         coalesce(touchpoint_catalog.touchpoint_group, 'other') as touchpoint_group,
         events.session_id,
-        row_number() over (
-            partition by events.customer_id
-            order by events.occurred_at, events.event_id
-        ) as journey_position,
+        events.journey_position,
         first_purchases.first_purchase_at,
         events.occurred_at <= first_purchases.first_purchase_at as is_before_first_purchase,
         case
             when events.occurred_at <= first_purchases.first_purchase_at
                 then {{ hours_between('events.occurred_at', 'first_purchases.first_purchase_at') }}
         end as hours_before_first_purchase
-    from events
+    from positioned as events
     left join stage_map
         on stage_map.event_type = events.event_type
     left join channels

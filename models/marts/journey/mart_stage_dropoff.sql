@@ -8,7 +8,8 @@ with customer_stages as (
 ),
 
 events as (
-    select * from {{ ref('stg_events') }}
+    -- the staged events (stg_events) as a table: the view would join its customers again
+    select * from {{ ref('int_events_sessionised') }}
 ),
 
 stage_map as (

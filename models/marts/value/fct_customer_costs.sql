@@ -23,7 +23,8 @@ orders as (
 ),
 
 events as (
-    select * from {{ ref('stg_events') }}
+    -- the staged events (stg_events) as a table: the view would join its customers again
+    select * from {{ ref('int_events_sessionised') }}
 ),
 
 tickets as (
