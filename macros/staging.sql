@@ -110,7 +110,29 @@
         {% endif %}
     ),
 
+    -- only keys held by more than one row need ranking: the window sorts those rows, not every row
+    -- (at 10M events almost every key is unique)
+    repeated_keys as (
+        select
+            _check_reason is null as _is_valid,
+            {{ key | join(', ') }}
+        from hashed
+        group by all
+        having count(*) > 1
+    ),
+
     versions as (
+        select
+            hashed.*,
+            1 as _version_rank,
+            hashed._content_hash as _kept_hash
+        from hashed
+        anti join repeated_keys
+            on repeated_keys._is_valid = (hashed._check_reason is null)
+            {%- for column in key %}
+            and repeated_keys.{{ column }} is not distinct from hashed.{{ column }}
+            {%- endfor %}
+        union all
         select
             *,
             row_number() over (
@@ -122,6 +144,11 @@
                 order by _is_existing desc, _source_file {{ file_order }}, _content_hash
             ) as _kept_hash
         from hashed
+        semi join repeated_keys
+            on repeated_keys._is_valid = (hashed._check_reason is null)
+            {%- for column in key %}
+            and repeated_keys.{{ column }} is not distinct from hashed.{{ column }}
+            {%- endfor %}
     ),
 
     reasoned as (
