@@ -36,8 +36,15 @@ BENCH_DIR = REPO_ROOT / "target" / "bench"
 EVENTS_PER_CUSTOMER = 53.05
 CORE_MARTS = ("mart_stage_funnel", "fct_touchpoints", "mart_customer_value")
 REFERENCE_SQL = Path(__file__).with_name("reference_marts.sql")
-REFERENCE_TABLES = ("customers", "events", "orders", "survey_responses", "referrals", "support_tickets",
-                    "activity_costs")
+REFERENCE_TABLES = (
+    "customers",
+    "events",
+    "orders",
+    "survey_responses",
+    "referrals",
+    "support_tickets",
+    "activity_costs",
+)
 AS_OF = "2026-01-01T00:00:00Z"
 SEED = 42
 
@@ -45,8 +52,9 @@ SEED = 42
 def measured(command: list[str], env: dict | None = None, cwd: Path = REPO_ROOT) -> tuple[float, float, int]:
     """Run `command`; its wall seconds, peak RSS in MB (process and waited-for children) and exit code."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
@@ -68,8 +76,9 @@ def core_models(manifest: dict) -> set[str]:
             continue
         seen.add(uid)
         stack.extend(parents.get(uid, []))
-    return {uid for uid in seen
-            if nodes[uid]["resource_type"] == "model" and nodes[uid].get("language", "sql") == "sql"}
+    return {
+        uid for uid in seen if nodes[uid]["resource_type"] == "model" and nodes[uid].get("language", "sql") == "sql"
+    }
 
 
 def reader(raw: Path, table: str) -> str:
@@ -77,11 +86,13 @@ def reader(raw: Path, table: str) -> str:
     folder = raw / table
     parts = []
     if any(folder.rglob("*.csv")):
-        parts.append(f"select * from read_csv('{folder}/**/*.csv', header = true, all_varchar = true, "
-                     "union_by_name = true)")
+        parts.append(
+            f"select * from read_csv('{folder}/**/*.csv', header = true, all_varchar = true, union_by_name = true)"
+        )
     if any(folder.rglob("*.parquet")):
-        parts.append(f"select * from read_parquet('{folder}/**/*.parquet', union_by_name = true, "
-                     "hive_partitioning = false)")
+        parts.append(
+            f"select * from read_parquet('{folder}/**/*.parquet', union_by_name = true, hive_partitioning = false)"
+        )
     return "(" + " union all by name ".join(parts) + ")"
 
 
@@ -103,8 +114,19 @@ def prepare_data(events: int, data_dir: Path) -> tuple[Path, Path]:
     if not (raw / "ground_truth.json").exists():
         shutil.rmtree(data_dir, ignore_errors=True)
         customers = max(1, round(events / EVENTS_PER_CUSTOMER))
-        command = [sys.executable, "-m", "journey_metrics.generate", "--customers", str(customers),
-                   "--seed", str(SEED), "--format", "parquet", "--out", str(raw)]
+        command = [
+            sys.executable,
+            "-m",
+            "journey_metrics.generate",
+            "--customers",
+            str(customers),
+            "--seed",
+            str(SEED),
+            "--format",
+            "parquet",
+            "--out",
+            str(raw),
+        ]
         subprocess.run(command, cwd=REPO_ROOT, check=True)
     held.mkdir(parents=True, exist_ok=True)
     for day in list(held.iterdir()):  # a run that stopped half-way: put the day back first
@@ -113,9 +135,14 @@ def prepare_data(events: int, data_dir: Path) -> tuple[Path, Path]:
 
 
 def dbt_env(raw: Path, db: Path, work: Path) -> dict[str, str]:
-    return {"JOURNEY_RAW_DIR": str(raw), "JOURNEY_DUCKDB_PATH": str(db), "DBT_TARGET_PATH": str(work / "target"),
-            "DBT_LOG_PATH": str(work / "logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "GX_ANALYTICS_ENABLED": "false"}
+    return {
+        "JOURNEY_RAW_DIR": str(raw),
+        "JOURNEY_DUCKDB_PATH": str(db),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
 
 
 def bench(events: int, root: Path = BENCH_DIR) -> dict:
@@ -147,12 +174,18 @@ def bench(events: int, root: Path = BENCH_DIR) -> dict:
 
     validate_s, validate_rss, code = measured(
         [sys.executable, "-m", "journey_metrics.validate", "--db", str(db), "--raw-dir", str(raw), "--no-docs"],
-        dbt_env(raw, db, work))
+        dbt_env(raw, db, work),
+    )
     reference_db = work / "reference" / "reference.duckdb"
     reference_db.parent.mkdir(exist_ok=True)
     reference_s, reference_rss, reference_code = measured(
-        [sys.executable, "-c", f"from journey_metrics.benchmark import run_reference; from pathlib import Path; "
-                               f"run_reference(Path({str(raw)!r}), Path({str(reference_db)!r}))"])
+        [
+            sys.executable,
+            "-c",
+            f"from journey_metrics.benchmark import run_reference; from pathlib import Path; "
+            f"run_reference(Path({str(raw)!r}), Path({str(reference_db)!r}))",
+        ]
+    )
     if reference_code != 0:
         raise SystemExit("the reference script failed")
 
@@ -161,8 +194,13 @@ def bench(events: int, root: Path = BENCH_DIR) -> dict:
         customers = con.execute("select count(*) from stg_customers").fetchone()[0]
     core = core_models(manifest)
     core_s = sum(seconds for uid, (_, seconds) in nodes.items() if uid in core)
-    slowest = sorted(((uid.split(".")[-1] if kind != "test" else uid.split(".")[2], kind, seconds)
-                      for uid, (kind, seconds) in nodes.items()), key=lambda row: -row[2])[:10]
+    slowest = sorted(
+        (
+            (uid.split(".")[-1] if kind != "test" else uid.split(".")[2], kind, seconds)
+            for uid, (kind, seconds) in nodes.items()
+        ),
+        key=lambda row: -row[2],
+    )[:10]
     result = {
         "events": staged_events,
         "customers": customers,
@@ -175,11 +213,22 @@ def bench(events: int, root: Path = BENCH_DIR) -> dict:
         "reference_s": round(reference_s, 1),
         "core_models_s": round(core_s, 1),
         "ratio_core_to_reference": round(core_s / reference_s, 2) if reference_s else None,
-        "peak_rss_mb": {"build": round(full_rss), "incremental_build": round(incremental_rss),
-                        "validate": round(validate_rss), "reference": round(reference_rss)},
-        "slowest_nodes": [{"node": name, "type": kind, "seconds": round(seconds, 1)} for name, kind, seconds in slowest],
-        "machine": {"cores": os.cpu_count(), "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)},
-        "threads_memory": {key: os.environ.get(key) for key in ("JOURNEY_DUCKDB_THREADS", "JOURNEY_DUCKDB_MEMORY_LIMIT")},
+        "peak_rss_mb": {
+            "build": round(full_rss),
+            "incremental_build": round(incremental_rss),
+            "validate": round(validate_rss),
+            "reference": round(reference_rss),
+        },
+        "slowest_nodes": [
+            {"node": name, "type": kind, "seconds": round(seconds, 1)} for name, kind, seconds in slowest
+        ],
+        "machine": {
+            "cores": os.cpu_count(),
+            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+        },
+        "threads_memory": {
+            key: os.environ.get(key) for key in ("JOURNEY_DUCKDB_THREADS", "JOURNEY_DUCKDB_MEMORY_LIMIT")
+        },
     }
     (root / f"{events}.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
@@ -187,15 +236,20 @@ def bench(events: int, root: Path = BENCH_DIR) -> dict:
 
 def table(result: dict) -> str:
     rows = [
-        ("events", f"{result['events']:,}"), ("customers", f"{result['customers']:,}"),
+        ("events", f"{result['events']:,}"),
+        ("customers", f"{result['customers']:,}"),
         ("full dbt build", f"{result['full_build_s']} s, peak {result['peak_rss_mb']['build']:,} MB"),
         ("  models / tests (node time)", f"{result['models_s']} s / {result['tests_s']} s"),
-        ("incremental build (one new day)", f"{result['incremental_build_s']} s, "
-                                            f"peak {result['peak_rss_mb']['incremental_build']:,} MB"),
+        (
+            "incremental build (one new day)",
+            f"{result['incremental_build_s']} s, peak {result['peak_rss_mb']['incremental_build']:,} MB",
+        ),
         ("validate", f"{result['validate_s']} s, peak {result['peak_rss_mb']['validate']:,} MB"),
         ("hand-written reference", f"{result['reference_s']} s"),
-        ("core marts' models / reference", f"{result['core_models_s']} s / {result['reference_s']} s = "
-                                           f"{result['ratio_core_to_reference']}×"),
+        (
+            "core marts' models / reference",
+            f"{result['core_models_s']} s / {result['reference_s']} s = {result['ratio_core_to_reference']}×",
+        ),
     ]
     lines = [f"{label:<34}{value}" for label, value in rows]
     lines.append("slowest nodes: " + ", ".join(f"{n['node']} {n['seconds']}" for n in result["slowest_nodes"]))
@@ -205,7 +259,9 @@ def table(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="about this many events (default 1,000,000)")
-    parser.add_argument("--root", type=Path, default=BENCH_DIR, help="data, work folders and results (default target/bench)")
+    parser.add_argument(
+        "--root", type=Path, default=BENCH_DIR, help="data, work folders and results (default target/bench)"
+    )
     args = parser.parse_args(argv)
     result = bench(args.events, args.root)
     print(table(result))

@@ -157,8 +157,10 @@ def _beta_geometric_expected_if_alive(r, alpha, a, b_post, t, x, T) -> np.ndarra
     (a + b_post - 1) / (a - 1) * [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b_post; a+b_post-1; z)],
     z = t / (alpha+T+t) (FHL 2005, eq. 10 without its P(alive) factor; b_post = b + x there)."""
     if abs(a - 1) < A_NEAR_ONE:  # removable 0 / 0 at a = 1
-        return 0.5 * (_beta_geometric_expected_if_alive(r, alpha, 1 - 2 * A_NEAR_ONE, b_post, t, x, T)
-                      + _beta_geometric_expected_if_alive(r, alpha, 1 + 2 * A_NEAR_ONE, b_post, t, x, T))
+        return 0.5 * (
+            _beta_geometric_expected_if_alive(r, alpha, 1 - 2 * A_NEAR_ONE, b_post, t, x, T)
+            + _beta_geometric_expected_if_alive(r, alpha, 1 + 2 * A_NEAR_ONE, b_post, t, x, T)
+        )
     z = t / (alpha + T + t)
     c = a + b_post - 1
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -202,7 +204,7 @@ def pareto_nbd_pairs(x, t_x, T) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     stacked = np.column_stack([np.concatenate([x, x]), np.concatenate([t_x, T])])
     pairs, codes = np.unique(stacked, axis=0, return_inverse=True)
     codes = codes.reshape(-1)
-    return pairs[:, 0], pairs[:, 1], codes[: x.size], codes[x.size:]
+    return pairs[:, 0], pairs[:, 1], codes[: x.size], codes[x.size :]
 
 
 def _pareto_nbd_log_terms(params, x, t_x, T, pairs=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -240,12 +242,15 @@ def _pareto_nbd_log_terms(params, x, t_x, T, pairs=None) -> tuple[np.ndarray, np
         log_hyp_tx, log_hyp_T = log_hyp[at_t_x], log_hyp[at_T]
         log_f_tx = -np.log(n) - pow_alpha * np.log(alpha + t_x) - pow_beta * np.log(beta + t_x) + log_hyp_tx
         # log F(T) - log F(t_x) <= 0
-        log_ratio = (-pow_alpha * np.log1p((T - t_x) / (alpha + t_x))
-                     - pow_beta * np.log1p((T - t_x) / (beta + t_x))
-                     + log_hyp_T - log_hyp_tx)
+        log_ratio = (
+            -pow_alpha * np.log1p((T - t_x) / (alpha + t_x))
+            - pow_beta * np.log1p((T - t_x) / (beta + t_x))
+            + log_hyp_T
+            - log_hyp_tx
+        )
         log_ratio = np.minimum(log_ratio, 0.0)
         log_dead = np.log(s) + log_f_tx + np.log(-np.expm1(log_ratio))
-    log_dead = np.where(T > t_x, log_dead, -np.inf)
+    log_dead = np.where(t_x < T, log_dead, -np.inf)
     return log_a1, log_alive, log_dead
 
 
@@ -304,13 +309,31 @@ def _pareto_starts(scale: float) -> list[tuple[float, ...]]:
 
 
 PURCHASE_MODELS: dict[str, PurchaseModel] = {
-    "bg_nbd": PurchaseModel("bg_nbd", BG_NBD_PARAMETERS, bg_nbd_log_likelihood, bg_nbd_probability_alive,
-                            bg_nbd_expected_purchases, _beta_geometric_starts),
-    "mbg_nbd": PurchaseModel("mbg_nbd", MBG_NBD_PARAMETERS, mbg_nbd_log_likelihood, mbg_nbd_probability_alive,
-                             mbg_nbd_expected_purchases, _beta_geometric_starts),
-    "pareto_nbd": PurchaseModel("pareto_nbd", PARETO_NBD_PARAMETERS, pareto_nbd_log_likelihood,
-                                pareto_nbd_probability_alive, pareto_nbd_expected_purchases, _pareto_starts,
-                                lambda data: {"pairs": pareto_nbd_pairs(data["x"], data["t_x"], data["T"])}),
+    "bg_nbd": PurchaseModel(
+        "bg_nbd",
+        BG_NBD_PARAMETERS,
+        bg_nbd_log_likelihood,
+        bg_nbd_probability_alive,
+        bg_nbd_expected_purchases,
+        _beta_geometric_starts,
+    ),
+    "mbg_nbd": PurchaseModel(
+        "mbg_nbd",
+        MBG_NBD_PARAMETERS,
+        mbg_nbd_log_likelihood,
+        mbg_nbd_probability_alive,
+        mbg_nbd_expected_purchases,
+        _beta_geometric_starts,
+    ),
+    "pareto_nbd": PurchaseModel(
+        "pareto_nbd",
+        PARETO_NBD_PARAMETERS,
+        pareto_nbd_log_likelihood,
+        pareto_nbd_probability_alive,
+        pareto_nbd_expected_purchases,
+        _pareto_starts,
+        lambda data: {"pairs": pareto_nbd_pairs(data["x"], data["t_x"], data["T"])},
+    ),
 }
 
 
@@ -341,14 +364,19 @@ def _maximise(log_likelihood, names, data, weights, starts, to_params, from_para
         result = optimize.minimize(negative, theta0, method="L-BFGS-B", bounds=bounds)
         if not result.success:
             # a rough surface near the start: polish with the derivative-free simplex
-            result = optimize.minimize(negative, result.x, method="Nelder-Mead", bounds=bounds,
-                                       options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-10})
+            result = optimize.minimize(
+                negative,
+                result.x,
+                method="Nelder-Mead",
+                bounds=bounds,
+                options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-10},
+            )
         if best is None or result.fun < best.fun:
             best = result
     values = to_params(best.x)
     finite = bool(np.isfinite(best.fun) and best.fun < 1e300 and np.all(np.isfinite(values)))
     log_likelihood_total = float(-best.fun * customers) if finite else float("nan")
-    edge = tuple(name for name, theta in zip(names, best.x) if theta <= low + 1e-6 or theta >= high - 1e-6)
+    edge = tuple(name for name, theta in zip(names, best.x, strict=True) if theta <= low + 1e-6 or theta >= high - 1e-6)
     note = None
     if not finite:
         note = "the likelihood could not be evaluated at any starting point"
@@ -357,7 +385,7 @@ def _maximise(log_likelihood, names, data, weights, starts, to_params, from_para
     elif edge:
         note = f"{', '.join(edge)} at the edge of the search range {PARAMETER_RANGE}: the likelihood is flat there"
     return FitResult(
-        params=dict(zip(names, [float(v) for v in values])),
+        params=dict(zip(names, [float(v) for v in values], strict=True)),
         log_likelihood=log_likelihood_total,
         customers=int(customers),
         converged=bool(best.success and finite),
@@ -375,12 +403,20 @@ def fit_purchase_model(model: str, frequency, recency, age) -> FitResult:
     if frequency.size == 0:
         return not_fitted(spec.parameters, 0, "no customers with a purchase to fit on")
     if not (frequency > 0).any():
-        return not_fitted(spec.parameters, frequency.size,
-                          "no repeat purchases: the purchase rate cannot be told apart from drop-out")
+        return not_fitted(
+            spec.parameters, frequency.size, "no repeat purchases: the purchase rate cannot be told apart from drop-out"
+        )
     data, weights = _collapse({"x": frequency, "t_x": recency, "T": age})
     scale = max(float(np.average(data["T"], weights=weights)), 1.0)
-    return _maximise(spec.log_likelihood, spec.parameters, {**data, **spec.prepare(data)}, weights,
-                     spec.starts(scale), np.exp, np.log)
+    return _maximise(
+        spec.log_likelihood,
+        spec.parameters,
+        {**data, **spec.prepare(data)},
+        weights,
+        spec.starts(scale),
+        np.exp,
+        np.log,
+    )
 
 
 def fit_bg_nbd(frequency, recency, age) -> FitResult:
@@ -448,14 +484,24 @@ def fit_gamma_gamma(frequency, monetary_value) -> FitResult:
     data, weights = _collapse({"x": frequency[keep], "m": monetary_value[keep]})
     mean_value = float(np.average(data["m"], weights=weights))
     starts = [(2.0, 3.0, mean_value), (5.0, 5.0, mean_value * 2)]
-    fit = _maximise(gamma_gamma_log_likelihood, GAMMA_GAMMA_PARAMETERS, data, weights, starts,
-                    _gamma_gamma_to_params, _gamma_gamma_from_params)
+    fit = _maximise(
+        gamma_gamma_log_likelihood,
+        GAMMA_GAMMA_PARAMETERS,
+        data,
+        weights,
+        starts,
+        _gamma_gamma_to_params,
+        _gamma_gamma_from_params,
+    )
     if fit.converged and fit.params["q"] - 1.0 < GAMMA_GAMMA_Q_BOUND_TOLERANCE:
-        note = (f"q at its bound 1 (q - 1 < {GAMMA_GAMMA_Q_BOUND_TOLERANCE}): the data would take q <= 1, "
-                "where the population's mean spend does not exist; the expected order value shrinks each "
-                f"customer's mean towards the sample mean with weight x / (x + {SHRINKAGE_PSEUDO_ORDERS:g})")
-        fit = FitResult(fit.params, fit.log_likelihood, fit.customers, fit.converged, note,
-                        tuple(sorted(set(fit.at_bound) | {"q"})))
+        note = (
+            f"q at its bound 1 (q - 1 < {GAMMA_GAMMA_Q_BOUND_TOLERANCE}): the data would take q <= 1, "
+            "where the population's mean spend does not exist; the expected order value shrinks each "
+            f"customer's mean towards the sample mean with weight x / (x + {SHRINKAGE_PSEUDO_ORDERS:g})"
+        )
+        fit = FitResult(
+            fit.params, fit.log_likelihood, fit.customers, fit.converged, note, tuple(sorted(set(fit.at_bound) | {"q"}))
+        )
     return fit
 
 
@@ -513,8 +559,12 @@ def historical_order_value(x, m, sample_mean: float) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------ CLV
 def discounted_clv(
-    cumulative_purchases: Callable[[float], np.ndarray], order_value, margin_ratio,
-    horizon: float, step: float, discount_per_step: float,
+    cumulative_purchases: Callable[[float], np.ndarray],
+    order_value,
+    margin_ratio,
+    horizon: float,
+    step: float,
+    discount_per_step: float,
 ) -> np.ndarray:
     """Margin-based CLV: the expected purchases in each step of the horizon (differences of
     `cumulative_purchases(t)`, expected purchases in the next t time units) x order value x margin
@@ -533,8 +583,9 @@ def discounted_clv(
 
 
 # ------------------------------------------------------------------------------------------ simulators
-def _simulate_beta_geometric(customers: int, params: dict[str, float], T, seed: int, holdout: float,
-                             modified: bool) -> pd.DataFrame:
+def _simulate_beta_geometric(
+    customers: int, params: dict[str, float], T, seed: int, holdout: float, modified: bool
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     T = np.broadcast_to(np.asarray(T, dtype=float), (customers,)).copy()
     end = T + holdout
@@ -562,8 +613,9 @@ def _simulate_beta_geometric(customers: int, params: dict[str, float], T, seed: 
         dies = rng.random(buyers.size) < dropout[buyers]
         active[buyers[dies]] = False
         alive[buyers[dies & in_calibration]] = False
-    return pd.DataFrame({"frequency": frequency, "recency": recency, "T": T, "holdout_frequency": holdout_frequency,
-                         "alive": alive})
+    return pd.DataFrame(
+        {"frequency": frequency, "recency": recency, "T": T, "holdout_frequency": holdout_frequency, "alive": alive}
+    )
 
 
 def simulate_bg_nbd(customers: int, params: dict[str, float], T, seed: int, holdout: float = 0.0) -> pd.DataFrame:
@@ -595,8 +647,9 @@ def simulate_pareto_nbd(customers: int, params: dict[str, float], T, seed: int, 
     recency = np.zeros(customers)
     np.maximum.at(recency, owner[in_calibration], times[in_calibration])
     holdout_frequency = np.bincount(owner[~in_calibration], minlength=customers).astype(float)
-    return pd.DataFrame({"frequency": frequency, "recency": recency, "T": T, "holdout_frequency": holdout_frequency,
-                         "alive": death > T})
+    return pd.DataFrame(
+        {"frequency": frequency, "recency": recency, "T": T, "holdout_frequency": holdout_frequency, "alive": death > T}
+    )
 
 
 def simulate_gamma_gamma(frequency, params: dict[str, float], seed: int) -> np.ndarray:

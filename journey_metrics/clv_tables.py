@@ -92,11 +92,15 @@ def _purchase_fits(buyers: pd.DataFrame, min_customers: int) -> dict[str, clv.Fi
         if buyers.empty:
             fits[name] = clv.not_fitted(spec.parameters, 0, "no customers with a purchase by the calibration end")
         elif len(buyers) < min_customers:
-            fits[name] = clv.not_fitted(spec.parameters, len(buyers),
-                                        f"{len(buyers)} buyers, fewer than var clv_min_customers ({min_customers})")
+            fits[name] = clv.not_fitted(
+                spec.parameters,
+                len(buyers),
+                f"{len(buyers)} buyers, fewer than var clv_min_customers ({min_customers})",
+            )
         else:
-            fits[name] = clv.fit_purchase_model(name, *(buyers[c].to_numpy(dtype=float)
-                                                        for c in ("frequency", "recency", "age")))
+            fits[name] = clv.fit_purchase_model(
+                name, *(buyers[c].to_numpy(dtype=float) for c in ("frequency", "recency", "age"))
+            )
     return fits
 
 
@@ -138,24 +142,38 @@ def model_params(summary: pd.DataFrame, min_customers: int, model: str = "auto")
     repeaters = buyers[(buyers["frequency"] > 0) & (buyers["monetary_value"].fillna(0) > 0)]
     if len(repeaters) < min_customers:
         gamma_gamma = clv.not_fitted(
-            clv.GAMMA_GAMMA_PARAMETERS, len(repeaters),
+            clv.GAMMA_GAMMA_PARAMETERS,
+            len(repeaters),
             f"{len(repeaters)} repeat buyers with a positive order value, fewer than var clv_min_customers "
-            f"({min_customers})")
+            f"({min_customers})",
+        )
     else:
-        gamma_gamma = clv.fit_gamma_gamma(repeaters["frequency"].to_numpy(dtype=float),
-                                          repeaters["monetary_value"].to_numpy(dtype=float))
+        gamma_gamma = clv.fit_gamma_gamma(
+            repeaters["frequency"].to_numpy(dtype=float), repeaters["monetary_value"].to_numpy(dtype=float)
+        )
     fits["gamma_gamma"] = gamma_gamma
     chosen["gamma_gamma"] = clv.gamma_gamma_is_usable(gamma_gamma)
-    notes["gamma_gamma"] = gamma_gamma.note if gamma_gamma.converged else _join(
-        gamma_gamma.note, "expected order value: each customer's mean repeat-order value, else the sample mean")
+    notes["gamma_gamma"] = (
+        gamma_gamma.note
+        if gamma_gamma.converged
+        else _join(
+            gamma_gamma.note, "expected order value: each customer's mean repeat-order value, else the sample mean"
+        )
+    )
 
     rows = [
-        {"model": name, "parameter": parameter,
-         "value": value if fit.converged else None,
-         "log_likelihood": fit.log_likelihood if fit.converged else None,
-         "bic": fit.bic if fit.converged else None,
-         "customers": fit.customers, "converged": fit.converged, "is_selected": chosen[name],
-         "note": notes[name], **context}
+        {
+            "model": name,
+            "parameter": parameter,
+            "value": value if fit.converged else None,
+            "log_likelihood": fit.log_likelihood if fit.converged else None,
+            "bic": fit.bic if fit.converged else None,
+            "customers": fit.customers,
+            "converged": fit.converged,
+            "is_selected": chosen[name],
+            "note": notes[name],
+            **context,
+        }
         for name, fit in fits.items()
         for parameter, value in fit.params.items()
     ]
@@ -165,7 +183,7 @@ def model_params(summary: pd.DataFrame, min_customers: int, model: str = "auto")
 def _params_of(params: pd.DataFrame, model: str) -> dict[str, float] | None:
     """The parameters of a converged model (None when it is absent or did not converge)."""
     rows = params[(params["model"] == model) & params["converged"].astype(bool)]
-    return dict(zip(rows["parameter"], rows["value"].astype(float))) if len(rows) else None
+    return dict(zip(rows["parameter"], rows["value"].astype(float), strict=True)) if len(rows) else None
 
 
 def _selected_purchase_model(params: pd.DataFrame) -> str | None:
@@ -231,7 +249,9 @@ def predictions(
         out.loc[buyers, "probability_alive"] = alive
         out.loc[buyers, "expected_order_value"] = value
         out.loc[buyers, "predicted_clv"] = clv.discounted_clv(
-            cumulative, value, rows["margin_ratio"].to_numpy(dtype=float),
+            cumulative,
+            value,
+            rows["margin_ratio"].to_numpy(dtype=float),
             horizon=horizon,
             step=DAYS_PER_MONTH / unit,
             discount_per_step=(1 + annual_discount_rate) ** (1 / 12) - 1,
@@ -253,11 +273,13 @@ def holdout_validation(summary: pd.DataFrame, params: pd.DataFrame, max_bucket: 
     models = [name for name in clv.PURCHASE_MODELS if _params_of(params, name) is not None] + [HISTORICAL]
     tables = []
     for model in models:
-        frame = pd.DataFrame({
-            "bucket_order": np.minimum(x.astype(int), max_bucket),
-            "actual_purchases": buyers["holdout_purchases"].to_numpy(dtype=float),
-            "predicted_purchases": _cumulative_purchases(model, params, x, t_x, age)(length),
-        })
+        frame = pd.DataFrame(
+            {
+                "bucket_order": np.minimum(x.astype(int), max_bucket),
+                "actual_purchases": buyers["holdout_purchases"].to_numpy(dtype=float),
+                "predicted_purchases": _cumulative_purchases(model, params, x, t_x, age)(length),
+            }
+        )
         grouped = frame.groupby("bucket_order", as_index=False).agg(
             customers=("actual_purchases", "size"),
             actual_purchases=("actual_purchases", "sum"),
@@ -265,11 +287,18 @@ def holdout_validation(summary: pd.DataFrame, params: pd.DataFrame, max_bucket: 
         )
         grouped["frequency_bucket"] = grouped["bucket_order"].map(lambda b: f"{b}+" if b == max_bucket else str(b))
         grouped["is_total"] = False
-        total = pd.DataFrame([{
-            "frequency_bucket": "total", "bucket_order": max_bucket + 1, "is_total": True, "customers": len(frame),
-            "actual_purchases": frame["actual_purchases"].sum(),
-            "predicted_purchases": frame["predicted_purchases"].sum(),
-        }])
+        total = pd.DataFrame(
+            [
+                {
+                    "frequency_bucket": "total",
+                    "bucket_order": max_bucket + 1,
+                    "is_total": True,
+                    "customers": len(frame),
+                    "actual_purchases": frame["actual_purchases"].sum(),
+                    "predicted_purchases": frame["predicted_purchases"].sum(),
+                }
+            ]
+        )
         table = pd.concat([grouped, total], ignore_index=True)
         table["model"] = model
         table["is_selected"] = model == (selected or HISTORICAL)
@@ -294,4 +323,3 @@ def alive_by_state(states: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
         x, t_x, age = (out[c].to_numpy(dtype=float) for c in ("frequency", "recency", "age"))
         out["probability_alive"] = clv.PURCHASE_MODELS[model].probability_alive(_params_of(params, model), x, t_x, age)
     return _typed(out, ALIVE_COLUMNS)
-

@@ -15,8 +15,9 @@ from journey_metrics.paths import REPO_ROOT
 DBT = Path(sys.executable).with_name("dbt")
 
 
-def run_dbt(args: list[str], raw_dir: Path, db_path: Path, work_dir: Path,
-            vars: dict | None = None) -> subprocess.CompletedProcess:
+def run_dbt(
+    args: list[str], raw_dir: Path, db_path: Path, work_dir: Path, vars: dict | None = None
+) -> subprocess.CompletedProcess:
     """`dbt <args>` from the repository root on `raw_dir`, writing `db_path`, with its target/ and logs
     in `work_dir` (dbt_target/, dbt_logs/); output captured, never raises."""
     env = {

@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import json
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,19 +33,59 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
-CELL_COLUMNS = {"experiment_id": "string", "metric": "string", "cell": "string", "levels": "string",
-                "customers": "int64", "mean": "float64", "std": "float64", "ci_low": "float64", "ci_high": "float64"}
-ANOVA_COLUMNS = {"experiment_id": "string", "metric": "string", "term": "string", "sum_sq": "float64",
-                 "df": "float64", "f_value": "float64", "p_value": "float64"}
-EFFECT_COLUMNS = {"experiment_id": "string", "metric": "string", "term_type": "string", "term": "string",
-                  "level": "string", "is_reference": "bool", "customers": "int64", "mean": "float64",
-                  "estimate": "float64", "ci_low": "float64", "ci_high": "float64", "p_value": "float64",
-                  "p_value_holm": "float64", "std_error": "float64", "raw_mean": "float64",
-                  "other_factors": "string", "relative_lift": "float64", "relative_lift_ci_low": "float64",
-                  "relative_lift_ci_high": "float64", "not_estimable_reason": "string"}
-SRM_COLUMNS = {"experiment_id": "string", "factor": "string", "levels": "int64", "customers": "int64",
-               "counts": "string", "chi_square": "float64", "df": "int64", "p_value": "float64",
-               "is_mismatch": "bool"}
+CELL_COLUMNS = {
+    "experiment_id": "string",
+    "metric": "string",
+    "cell": "string",
+    "levels": "string",
+    "customers": "int64",
+    "mean": "float64",
+    "std": "float64",
+    "ci_low": "float64",
+    "ci_high": "float64",
+}
+ANOVA_COLUMNS = {
+    "experiment_id": "string",
+    "metric": "string",
+    "term": "string",
+    "sum_sq": "float64",
+    "df": "float64",
+    "f_value": "float64",
+    "p_value": "float64",
+}
+EFFECT_COLUMNS = {
+    "experiment_id": "string",
+    "metric": "string",
+    "term_type": "string",
+    "term": "string",
+    "level": "string",
+    "is_reference": "bool",
+    "customers": "int64",
+    "mean": "float64",
+    "estimate": "float64",
+    "ci_low": "float64",
+    "ci_high": "float64",
+    "p_value": "float64",
+    "p_value_holm": "float64",
+    "std_error": "float64",
+    "raw_mean": "float64",
+    "other_factors": "string",
+    "relative_lift": "float64",
+    "relative_lift_ci_low": "float64",
+    "relative_lift_ci_high": "float64",
+    "not_estimable_reason": "string",
+}
+SRM_COLUMNS = {
+    "experiment_id": "string",
+    "factor": "string",
+    "levels": "int64",
+    "customers": "int64",
+    "counts": "string",
+    "chi_square": "float64",
+    "df": "int64",
+    "p_value": "float64",
+    "is_mismatch": "bool",
+}
 
 
 def _typed(rows, columns: dict[str, str]) -> pd.DataFrame:
@@ -91,8 +132,8 @@ def _model_matrix(frame: pd.DataFrame, factors: list[str], references: dict[str,
     column_terms = {"intercept": ()}
     for term in _terms(factors):
         for combo in itertools.product(*(sorted(dummies[f]) for f in term)):
-            name = ":".join(f"{factor}={level}" for factor, level in zip(term, combo))
-            columns[name] = np.prod([dummies[f][level] for f, level in zip(term, combo)], axis=0)
+            name = ":".join(f"{factor}={level}" for factor, level in zip(term, combo, strict=True))
+            columns[name] = np.prod([dummies[f][level] for f, level in zip(term, combo, strict=True)], axis=0)
             column_terms[name] = term
     return pd.DataFrame(columns), column_terms
 
@@ -122,7 +163,9 @@ def anova_type2(frame: pd.DataFrame, factors: list[str], references: dict[str, s
         f_value = (sum_sq / df) / (full_rss / residual_df) if df > 0 and residual_df > 0 and full_rss > 0 else np.nan
         p_value = float(stats.f.sf(f_value, df, residual_df)) if np.isfinite(f_value) else np.nan
         rows.append({"term": ":".join(term), "sum_sq": sum_sq, "df": float(df), "f_value": f_value, "p_value": p_value})
-    rows.append({"term": "Residual", "sum_sq": full_rss, "df": float(residual_df), "f_value": np.nan, "p_value": np.nan})
+    rows.append(
+        {"term": "Residual", "sum_sq": full_rss, "df": float(residual_df), "f_value": np.nan, "p_value": np.nan}
+    )
     return pd.DataFrame(rows)
 
 
@@ -134,9 +177,7 @@ def cells(frame: pd.DataFrame, factors: list[str], confidence: float) -> pd.Data
     half = t * table["std"].fillna(0) / np.sqrt(table["customers"])
     table["ci_low"] = np.where(table["customers"] > 1, table["mean"] - half, np.nan)
     table["ci_high"] = np.where(table["customers"] > 1, table["mean"] + half, np.nan)
-    table["cell"] = table[factors].astype(str).apply(
-        lambda row: ", ".join(f"{f}={row[f]}" for f in factors), axis=1
-    )
+    table["cell"] = table[factors].astype(str).apply(lambda row: ", ".join(f"{f}={row[f]}" for f in factors), axis=1)
     table["levels"] = table[factors].astype(str).apply(lambda row: json.dumps(row.to_dict(), sort_keys=True), axis=1)
     return table
 
@@ -146,8 +187,12 @@ def _cell_grid(frame: pd.DataFrame, factors: list[str]) -> pd.DataFrame:
     its customers (0 when empty) and raw mean outcome."""
     levels = [sorted(frame[factor].astype(str).unique()) for factor in factors]
     grid = pd.DataFrame(list(itertools.product(*levels)), columns=factors)
-    observed = (frame.astype({factor: str for factor in factors})
-                .groupby(factors, sort=True)["outcome"].agg(customers="size", raw_mean="mean").reset_index())
+    observed = (
+        frame.astype(dict.fromkeys(factors, str))
+        .groupby(factors, sort=True)["outcome"]
+        .agg(customers="size", raw_mean="mean")
+        .reset_index()
+    )
     grid = grid.merge(observed, on=factors, how="left")
     grid["customers"] = grid["customers"].fillna(0).astype(int)
     return grid
@@ -184,10 +229,16 @@ class FullModel:
         grid = _cell_grid(frame, factors)
         cell_rows, _ = _model_matrix(grid, factors, references)
         scale = fit.ssr / fit.df_resid if fit.df_resid > 0 else np.nan  # no residual df: no intervals
-        return cls(np.asarray(fit.params, dtype=float), np.asarray(fit.normalized_cov_params, dtype=float) * scale,
-                   float(fit.df_resid), confidence, factors, grid,
-                   cell_rows.reindex(columns=matrix.columns, fill_value=0.0).to_numpy(dtype=float),
-                   list(matrix.columns))
+        return cls(
+            np.asarray(fit.params, dtype=float),
+            np.asarray(fit.normalized_cov_params, dtype=float) * scale,
+            float(fit.df_resid),
+            confidence,
+            factors,
+            grid,
+            cell_rows.reindex(columns=matrix.columns, fill_value=0.0).to_numpy(dtype=float),
+            list(matrix.columns),
+        )
 
     def is_zero(self, mean: float) -> bool:
         """A mean that is 0 up to rounding (the coefficients come from a pseudo-inverse), on the scale of
@@ -199,8 +250,9 @@ class FullModel:
         return (np.array(self.columns) == column).astype(float)
 
     def cell_mask(self, levels: dict[str, str]) -> np.ndarray:
-        return np.logical_and.reduce([self.cells[f].to_numpy() == level for f, level in levels.items()]
-                                     + [np.ones(len(self.cells), dtype=bool)])
+        return np.logical_and.reduce(
+            [self.cells[f].to_numpy() == level for f, level in levels.items()] + [np.ones(len(self.cells), dtype=bool)]
+        )
 
     def mean_of_cells(self, levels: dict[str, str]) -> np.ndarray:
         """L of the predicted mean averaged with equal weight over the cells matching `levels` (for one
@@ -218,9 +270,13 @@ class FullModel:
         standard_error = float(np.sqrt(variance)) if np.isfinite(variance) and variance >= 0 else np.nan
         t = stats.t.ppf(0.5 + self.confidence / 2, self.df_resid) if self.df_resid > 0 else np.nan
         statistic = value / standard_error if standard_error > 0 else np.nan
-        return {"estimate": value, "std_error": standard_error, "ci_low": value - t * standard_error,
-                "ci_high": value + t * standard_error,
-                "p_value": float(2 * stats.t.sf(abs(statistic), self.df_resid)) if np.isfinite(statistic) else np.nan}
+        return {
+            "estimate": value,
+            "std_error": standard_error,
+            "ci_low": value - t * standard_error,
+            "ci_high": value + t * standard_error,
+            "p_value": float(2 * stats.t.sf(abs(statistic), self.df_resid)) if np.isfinite(statistic) else np.nan,
+        }
 
     def estimate(self, contrast: np.ndarray) -> dict:
         """L·β with its standard error, interval and two-sided t test; all null, with the reason, when
@@ -228,8 +284,10 @@ class FullModel:
         missing = self.empty_cells_needed(contrast)
         if missing:
             return {**NOT_ESTIMABLE, "not_estimable_reason": "needs the empty cell(s) " + "; ".join(missing)}
-        return {**self._interval(float(contrast @ self.params), float(contrast @ self.cov @ contrast)),
-                "not_estimable_reason": None}
+        return {
+            **self._interval(float(contrast @ self.params), float(contrast @ self.cov @ contrast)),
+            "not_estimable_reason": None,
+        }
 
     def ratio(self, numerator: np.ndarray, denominator: np.ndarray) -> dict:
         """(N·β)/(D·β) with its delta-method interval: gradient N/b − (a/b²)·D with a = N·β, b = D·β
@@ -242,13 +300,23 @@ class FullModel:
             return {"relative_lift": np.nan, "relative_lift_ci_low": np.nan, "relative_lift_ci_high": np.nan}
         gradient = numerator / b - a / b**2 * denominator
         interval = self._interval(a / b, float(gradient @ self.cov @ gradient))
-        return {"relative_lift": interval["estimate"], "relative_lift_ci_low": interval["ci_low"],
-                "relative_lift_ci_high": interval["ci_high"]}
+        return {
+            "relative_lift": interval["estimate"],
+            "relative_lift_ci_low": interval["ci_low"],
+            "relative_lift_ci_high": interval["ci_high"],
+        }
 
 
 NOT_ESTIMABLE = {"estimate": np.nan, "std_error": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan}
-REFERENCE = {"estimate": 0.0, "std_error": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
-             "relative_lift_ci_low": np.nan, "relative_lift_ci_high": np.nan}
+REFERENCE = {
+    "estimate": 0.0,
+    "std_error": np.nan,
+    "ci_low": np.nan,
+    "ci_high": np.nan,
+    "p_value": np.nan,
+    "relative_lift_ci_low": np.nan,
+    "relative_lift_ci_high": np.nan,
+}
 # Holm adjusts within an experiment over each family separately: the marginal effects answer "does this
 # factor work" together; the model's coefficients (simple effects and interaction contrasts) together.
 HOLM_FAMILIES = {"marginal effects": ("main",), "coefficients": ("simple", "interaction")}
@@ -266,17 +334,26 @@ def _main_rows(model: FullModel, frame: pd.DataFrame, factors: list[str], refere
             is_reference = level == references[factor]
             mean = model.estimate(at_level)
             if is_reference:
-                effect = {**REFERENCE, "not_estimable_reason": mean["not_estimable_reason"],
-                          "relative_lift": np.nan if model.is_zero(mean["estimate"]) else 0.0}
+                effect = {
+                    **REFERENCE,
+                    "not_estimable_reason": mean["not_estimable_reason"],
+                    "relative_lift": np.nan if model.is_zero(mean["estimate"]) else 0.0,
+                }
             else:
                 effect = {**model.estimate(at_level - reference), **model.ratio(at_level - reference, reference)}
-            rows.append({
-                "term_type": "main", "term": factor, "level": level, "is_reference": is_reference,
-                "customers": int(model.cells.loc[model.cell_mask({factor: level}), "customers"].sum()),
-                "mean": mean["estimate"],
-                "raw_mean": float(frame.loc[frame[factor].astype(str) == level, "outcome"].mean()),
-                "other_factors": "averaged over " + ", ".join(others) if others else None, **effect,
-            })
+            rows.append(
+                {
+                    "term_type": "main",
+                    "term": factor,
+                    "level": level,
+                    "is_reference": is_reference,
+                    "customers": int(model.cells.loc[model.cell_mask({factor: level}), "customers"].sum()),
+                    "mean": mean["estimate"],
+                    "raw_mean": float(frame.loc[frame[factor].astype(str) == level, "outcome"].mean()),
+                    "other_factors": "averaged over " + ", ".join(others) if others else None,
+                    **effect,
+                }
+            )
     return rows
 
 
@@ -292,23 +369,38 @@ def _simple_rows(model: FullModel, frame: pd.DataFrame, factors: list[str], refe
             is_reference = level == references[factor]
             mean = model.estimate(model.mean_of_cells(cell))
             if is_reference:
-                effect = {**REFERENCE, "not_estimable_reason": mean["not_estimable_reason"],
-                          "relative_lift": np.nan if model.is_zero(mean["estimate"]) else 0.0}
+                effect = {
+                    **REFERENCE,
+                    "not_estimable_reason": mean["not_estimable_reason"],
+                    "relative_lift": np.nan if model.is_zero(mean["estimate"]) else 0.0,
+                }
             else:
                 coefficient = model.unit(f"{factor}={level}")
                 effect = {**model.estimate(coefficient), **model.ratio(coefficient, reference_cell)}
             in_cell = model.cell_mask(cell)
-            rows.append({
-                "term_type": "simple", "term": factor, "level": level, "is_reference": is_reference,
-                "customers": int(model.cells.loc[in_cell, "customers"].sum()), "mean": mean["estimate"],
-                "raw_mean": float(model.cells.loc[in_cell, "raw_mean"].iloc[0]),
-                "other_factors": "at " + _label(others) if others else None, **effect,
-            })
+            rows.append(
+                {
+                    "term_type": "simple",
+                    "term": factor,
+                    "level": level,
+                    "is_reference": is_reference,
+                    "customers": int(model.cells.loc[in_cell, "customers"].sum()),
+                    "mean": mean["estimate"],
+                    "raw_mean": float(model.cells.loc[in_cell, "raw_mean"].iloc[0]),
+                    "other_factors": "at " + _label(others) if others else None,
+                    **effect,
+                }
+            )
     return rows
 
 
-def _interaction_rows(model: FullModel, frame: pd.DataFrame, factors: list[str], references: dict[str, str],
-                      column_terms: dict[str, tuple[str, ...]]) -> list[dict]:
+def _interaction_rows(
+    model: FullModel,
+    frame: pd.DataFrame,
+    factors: list[str],
+    references: dict[str, str],
+    column_terms: dict[str, tuple[str, ...]],
+) -> list[dict]:
     """Per interaction column: its coefficient (the interaction contrast, factors outside the term at
     their reference) and the raw mean of the customers with those levels."""
     rows = []
@@ -316,15 +408,25 @@ def _interaction_rows(model: FullModel, frame: pd.DataFrame, factors: list[str],
         if len(term) < 2:
             continue
         levels = [part.split("=", 1)[1] for part in name.split(":")]
-        mask = np.logical_and.reduce([frame[f].astype(str) == lv for f, lv in zip(term, levels)])
+        mask = np.logical_and.reduce([frame[f].astype(str) == lv for f, lv in zip(term, levels, strict=True)])
         raw_mean = float(frame.loc[mask, "outcome"].mean()) if mask.any() else np.nan
         others = {f: references[f] for f in factors if f not in term}
-        rows.append({
-            "term_type": "interaction", "term": ":".join(term), "level": ":".join(levels), "is_reference": False,
-            "customers": int(mask.sum()), "mean": raw_mean, "raw_mean": raw_mean,
-            "other_factors": "at " + _label(others) if others else None, **model.estimate(model.unit(name)),
-            "relative_lift": np.nan, "relative_lift_ci_low": np.nan, "relative_lift_ci_high": np.nan,
-        })
+        rows.append(
+            {
+                "term_type": "interaction",
+                "term": ":".join(term),
+                "level": ":".join(levels),
+                "is_reference": False,
+                "customers": int(mask.sum()),
+                "mean": raw_mean,
+                "raw_mean": raw_mean,
+                "other_factors": "at " + _label(others) if others else None,
+                **model.estimate(model.unit(name)),
+                "relative_lift": np.nan,
+                "relative_lift_ci_low": np.nan,
+                "relative_lift_ci_high": np.nan,
+            }
+        )
     return rows
 
 
@@ -354,8 +456,11 @@ def effects(frame: pd.DataFrame, factors: list[str], references: dict[str, str],
     needs a cell without customers is null, with not_estimable_reason naming the cells."""
     model = FullModel.fit(frame, factors, references, confidence)
     _, column_terms = _model_matrix(frame, factors, references)
-    table = pd.DataFrame(_main_rows(model, frame, factors, references) + _simple_rows(model, frame, factors, references)
-                         + _interaction_rows(model, frame, factors, references, column_terms))
+    table = pd.DataFrame(
+        _main_rows(model, frame, factors, references)
+        + _simple_rows(model, frame, factors, references)
+        + _interaction_rows(model, frame, factors, references, column_terms)
+    )
     table["p_value_holm"] = np.nan
     for term_types in HOLM_FAMILIES.values():
         family = table["term_type"].isin(term_types)
@@ -365,12 +470,20 @@ def effects(frame: pd.DataFrame, factors: list[str], references: dict[str, str],
     predicted = [model.estimate(model.mean_of_cells(row[factors].to_dict())) for _, row in observed.iterrows()]
     best = int(np.argmax([p["estimate"] for p in predicted]))
     best_row = {
-        "term_type": "best_combination", "term": ":".join(factors),
+        "term_type": "best_combination",
+        "term": ":".join(factors),
         "level": _label(observed.loc[best, factors].to_dict()),
-        "is_reference": False, "customers": int(observed.loc[best, "customers"]), "mean": predicted[best]["estimate"],
-        "raw_mean": float(observed.loc[best, "raw_mean"]), "other_factors": None, **predicted[best],
-        "p_value": np.nan, "p_value_holm": np.nan,
-        "relative_lift": np.nan, "relative_lift_ci_low": np.nan, "relative_lift_ci_high": np.nan,
+        "is_reference": False,
+        "customers": int(observed.loc[best, "customers"]),
+        "mean": predicted[best]["estimate"],
+        "raw_mean": float(observed.loc[best, "raw_mean"]),
+        "other_factors": None,
+        **predicted[best],
+        "p_value": np.nan,
+        "p_value_holm": np.nan,
+        "relative_lift": np.nan,
+        "relative_lift_ci_low": np.nan,
+        "relative_lift_ci_high": np.nan,
     }
     return pd.concat([table, pd.DataFrame([best_row])], ignore_index=True)
 
@@ -385,34 +498,70 @@ def sample_ratio_mismatch(assignments: pd.DataFrame, threshold: float) -> pd.Dat
             chi_square, p_value = stats.chisquare(counts.to_numpy())
         else:
             chi_square, p_value = 0.0, 1.0
-        rows.append({
-            "experiment_id": experiment_id, "factor": factor, "levels": len(counts),
-            "customers": int(counts.sum()), "counts": json.dumps({str(k): int(v) for k, v in counts.items()}),
-            "chi_square": float(chi_square), "df": len(counts) - 1, "p_value": float(p_value),
-            "is_mismatch": bool(p_value < threshold),
-        })
+        rows.append(
+            {
+                "experiment_id": experiment_id,
+                "factor": factor,
+                "levels": len(counts),
+                "customers": int(counts.sum()),
+                "counts": json.dumps({str(k): int(v) for k, v in counts.items()}),
+                "chi_square": float(chi_square),
+                "df": len(counts) - 1,
+                "p_value": float(p_value),
+                "is_mismatch": bool(p_value < threshold),
+            }
+        )
     return _typed(rows, SRM_COLUMNS)
 
 
-TABLES = {"cells": CELL_COLUMNS, "anova": ANOVA_COLUMNS, "effects": EFFECT_COLUMNS}
-
-
-def analyse(outcomes: pd.DataFrame, assignments: pd.DataFrame, table: str, reference_preference: list[str],
-            confidence: float = 0.95) -> pd.DataFrame:
-    """One of the tables "cells", "anova" or "effects", for every experiment in `outcomes`."""
+def _per_experiment(
+    outcomes: pd.DataFrame,
+    assignments: pd.DataFrame,
+    columns: dict[str, str],
+    analysis: Callable[[pd.DataFrame, list[str]], pd.DataFrame],
+) -> pd.DataFrame:
+    """`analysis(frame, factors)` of every experiment in `outcomes` (its design(); experiments without
+    customers or factors are skipped), stacked with experiment_id and metric and typed as `columns`."""
     parts = []
     for experiment_id in sorted(outcomes["experiment_id"].dropna().unique()):
         frame, factors = design(outcomes, assignments, experiment_id)
         if frame.empty or not factors:
             continue
         metric = str(outcomes.loc[outcomes["experiment_id"] == experiment_id, "metric"].iloc[0])
-        references = {f: reference_level(frame[f].astype(str).unique(), reference_preference) for f in factors}
-        if table == "cells":
-            result = cells(frame, factors, confidence)
-        elif table == "anova":
-            result = anova_type2(frame, factors, references)
-        else:
-            result = effects(frame, factors, references, confidence)
-        parts.append(result.assign(experiment_id=experiment_id, metric=metric))
-    columns = TABLES[table]
+        parts.append(analysis(frame, factors).assign(experiment_id=experiment_id, metric=metric))
     return _typed(pd.concat(parts, ignore_index=True)[list(columns)] if parts else [], columns)
+
+
+def _references(frame: pd.DataFrame, factors: list[str], preference: list[str]) -> dict[str, str]:
+    return {f: reference_level(frame[f].astype(str).unique(), preference) for f in factors}
+
+
+def analyse_cells(outcomes: pd.DataFrame, assignments: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """cells() of every experiment: one row per experiment and treatment combination (CELL_COLUMNS)."""
+    return _per_experiment(
+        outcomes, assignments, CELL_COLUMNS, lambda frame, factors: cells(frame, factors, confidence)
+    )
+
+
+def analyse_anova(outcomes: pd.DataFrame, assignments: pd.DataFrame, reference_preference: list[str]) -> pd.DataFrame:
+    """anova_type2() of every experiment: one row per experiment and term, and its residual (ANOVA_COLUMNS).
+    Each factor's reference level is the first of `reference_preference` it has (reference_level)."""
+    return _per_experiment(
+        outcomes,
+        assignments,
+        ANOVA_COLUMNS,
+        lambda frame, factors: anova_type2(frame, factors, _references(frame, factors, reference_preference)),
+    )
+
+
+def analyse_effects(
+    outcomes: pd.DataFrame, assignments: pd.DataFrame, reference_preference: list[str], confidence: float = 0.95
+) -> pd.DataFrame:
+    """effects() of every experiment: main, simple and interaction rows and the best combination
+    (EFFECT_COLUMNS). Each factor's reference level is the first of `reference_preference` it has."""
+    return _per_experiment(
+        outcomes,
+        assignments,
+        EFFECT_COLUMNS,
+        lambda frame, factors: effects(frame, factors, _references(frame, factors, reference_preference), confidence),
+    )

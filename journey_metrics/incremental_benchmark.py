@@ -46,8 +46,10 @@ def differences(left: Path, right: Path, table: str) -> int:
     """Rows of `table` in one warehouse and not the other, both ways."""
     with duckdb.connect(str(left), read_only=True) as con:
         con.execute(f"attach '{right}' as other (read_only)")
-        return sum(con.execute(f"select count(*) from (select * from {a} except all select * from {b})").fetchone()[0]
-                   for a, b in ((table, f"other.{table}"), (f"other.{table}", table)))
+        return sum(
+            con.execute(f"select count(*) from (select * from {a} except all select * from {b})").fetchone()[0]
+            for a, b in ((table, f"other.{table}"), (f"other.{table}", table))
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{events:,} events; the incremental build adds {last_day.name} ({new_events:,} events)")
     print(f"{'model':<28}{'incremental s':>15}{'full s':>10}{'differences':>13}")
     for model in EVENT_MODELS:
-        print(f"{model:<28}{incremental_models[model]:>15.1f}{full_models[model]:>10.1f}"
-              f"{differences(incremental, full, model):>13}")
+        print(
+            f"{model:<28}{incremental_models[model]:>15.1f}{full_models[model]:>10.1f}"
+            f"{differences(incremental, full, model):>13}"
+        )
     print(f"{'whole dbt build':<28}{incremental_seconds:>15.1f}{full_seconds:>10.1f}")
     if args.work is None:
         shutil.rmtree(work)

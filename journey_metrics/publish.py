@@ -22,6 +22,7 @@ or one ATTACHed under any alias, answers every model.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -61,26 +62,30 @@ def prune(link: Path, keep: int) -> None:
     for old in files[keep:]:
         if old.resolve() != published:
             shutil.rmtree(old.parent, ignore_errors=True)
-            try:
+            with contextlib.suppress(OSError):  # the dated folder still holds another release
                 old.parent.parent.rmdir()
-            except OSError:
-                pass
 
 
 def discard(target: Path) -> None:
     """Delete a release that will not be published, and its dated folder once empty."""
     shutil.rmtree(target.parent, ignore_errors=True)
-    try:
+    with contextlib.suppress(OSError):  # the dated folder still holds another release
         target.parent.parent.rmdir()
-    except OSError:
-        pass
 
 
 def validate(target: Path, layers: list[str]) -> int:
     """The error-level Great Expectations suites of `layers` on the new release, in a subprocess;
     prints the failed expectations, returns its exit code (0: passed, warnings allowed)."""
-    command = [sys.executable, "-m", "journey_metrics.validate", "--db", str(target),
-               "--suites", ",".join(layers), "--no-docs"]
+    command = [
+        sys.executable,
+        "-m",
+        "journey_metrics.validate",
+        "--db",
+        str(target),
+        "--suites",
+        ",".join(layers),
+        "--no-docs",
+    ]
     return subprocess.run(command, cwd=REPO_ROOT).returncode
 
 
@@ -96,15 +101,19 @@ def publish(dbt_args: list[str], link: Path, keep: int = 2, layers: list[str] | 
     result = subprocess.run([str(dbt), *dbt_args], cwd=REPO_ROOT, env=env)
     if result.returncode != 0:
         discard(target)
-        print(f"dbt failed: {link} still serves the previous release. (If an incremental model's columns "
-              "changed, rebuild from scratch: `make build BUILD_ARGS=--full-refresh`.)", file=sys.stderr)
+        print(
+            f"dbt failed: {link} still serves the previous release. (If an incremental model's columns "
+            "changed, rebuild from scratch: `make build BUILD_ARGS=--full-refresh`.)",
+            file=sys.stderr,
+        )
         return result.returncode
     if layers:
         validated = validate(target, layers)
         if validated != 0:
             discard(target)
-            print(f"validation failed ({', '.join(layers)}): {link} still serves the previous release.",
-                  file=sys.stderr)
+            print(
+                f"validation failed ({', '.join(layers)}): {link} still serves the previous release.", file=sys.stderr
+            )
             return validated
     switch(link, target)
     prune(link, keep)
@@ -115,9 +124,12 @@ def publish(dbt_args: list[str], link: Path, keep: int = 2, layers: list[str] | 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build into a new release and switch readers to it atomically.")
     parser.add_argument("--keep", type=int, default=2, help="releases to keep (default 2)")
-    parser.add_argument("--validate", default=",".join(DEFAULT_LAYERS),
-                        help="Great Expectations layers the release must pass before it is published "
-                             "(default: staging,marts; 'none' for a partial build)")
+    parser.add_argument(
+        "--validate",
+        default=",".join(DEFAULT_LAYERS),
+        help="Great Expectations layers the release must pass before it is published "
+        "(default: staging,marts; 'none' for a partial build)",
+    )
     parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt command and arguments (default: build)")
     args = parser.parse_args(argv)
     link = Path(os.environ.get("JOURNEY_DUCKDB_PATH") or default_duckdb_path())

@@ -18,9 +18,7 @@ from journey_metrics.paths import default_duckdb_path
 
 def staging_summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
     """(table, staged rows, rejected rows) for every raw table."""
-    rejected = dict(
-        con.execute("select source_table, count(*) from rejected_rows group by source_table").fetchall()
-    )
+    rejected = dict(con.execute("select source_table, count(*) from rejected_rows group by source_table").fetchall())
     return [
         (table, con.execute(f"select count(*) from stg_{table}").fetchone()[0], rejected.get(table, 0))
         for table in raw_tables()

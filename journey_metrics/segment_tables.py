@@ -46,16 +46,28 @@ def assign_segments(
         assigned["silhouette"] = silhouettes
         parts.append(assigned)
     elif len(buyers):
-        parts.append(pd.DataFrame({"customer_id": buyers["customer_id"], "segment_id": 1,
-                                   "segment_name": "all buyers", "distance_to_centroid": np.nan,
-                                   "silhouette": np.nan}))
-    parts.append(pd.DataFrame({
-        "customer_id": prospects["customer_id"],
-        "segment_id": PROSPECT_SEGMENT_ID,
-        "segment_name": PROSPECT_SEGMENT_NAME,
-        "distance_to_centroid": np.nan,
-        "silhouette": np.nan,
-    }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_id": buyers["customer_id"],
+                    "segment_id": 1,
+                    "segment_name": "all buyers",
+                    "distance_to_centroid": np.nan,
+                    "silhouette": np.nan,
+                }
+            )
+        )
+    parts.append(
+        pd.DataFrame(
+            {
+                "customer_id": prospects["customer_id"],
+                "segment_id": PROSPECT_SEGMENT_ID,
+                "segment_name": PROSPECT_SEGMENT_NAME,
+                "distance_to_centroid": np.nan,
+                "silhouette": np.nan,
+            }
+        )
+    )
     frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
     if frame is None:
         return pd.DataFrame(columns=list(COLUMNS)).astype(COLUMNS)

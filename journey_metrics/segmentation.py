@@ -174,14 +174,19 @@ def name_segments(centroids: pd.DataFrame) -> list[str]:
 
 
 def _single_segment(features: pd.DataFrame) -> Segmentation:
-    assignments = pd.DataFrame({
-        "customer_id": features["customer_id"].astype("string").to_numpy(),
-        "segment_id": np.ones(len(features), dtype="int64"),
-        "segment_name": pd.array(["all customers"] * len(features), dtype="string"),
-        "distance_to_centroid": np.zeros(len(features)),
-    })
-    return Segmentation(assignments, pd.DataFrame(columns=["k", "silhouette", "is_chosen"]),
-                        pd.DataFrame({"segment_id": [1], "segment_name": ["all customers"]}))
+    assignments = pd.DataFrame(
+        {
+            "customer_id": features["customer_id"].astype("string").to_numpy(),
+            "segment_id": np.ones(len(features), dtype="int64"),
+            "segment_name": pd.array(["all customers"] * len(features), dtype="string"),
+            "distance_to_centroid": np.zeros(len(features)),
+        }
+    )
+    return Segmentation(
+        assignments,
+        pd.DataFrame(columns=["k", "silhouette", "is_chosen"]),
+        pd.DataFrame({"segment_id": [1], "segment_name": ["all customers"]}),
+    )
 
 
 def segment(
@@ -223,12 +228,14 @@ def segment(
     names = centroids["segment_name"].to_numpy(dtype=object)
     unsort = np.empty_like(order)
     unsort[order] = np.arange(len(order))
-    assignments = pd.DataFrame({
-        "customer_id": customer_ids.to_numpy(),
-        "segment_id": labels[unsort],
-        "segment_name": pd.array(names[labels[unsort] - 1], dtype="string"),
-        "distance_to_centroid": distances[unsort],
-    })
+    assignments = pd.DataFrame(
+        {
+            "customer_id": customer_ids.to_numpy(),
+            "segment_id": labels[unsort],
+            "segment_name": pd.array(names[labels[unsort] - 1], dtype="string"),
+            "distance_to_centroid": distances[unsort],
+        }
+    )
     return Segmentation(assignments, k_selection, centroids)
 
 

@@ -18,12 +18,12 @@ from pathlib import Path
 # Closed network: GX must not try to send usage statistics. Set before great_expectations is imported.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-import great_expectations as gx  # noqa: E402
+import great_expectations as gx
 
-from journey_metrics.paths import default_duckdb_path, default_raw_dir  # noqa: E402
-from journey_metrics.validation.report import Failure, Outcome, summary  # noqa: E402
-from journey_metrics.validation.runner import run  # noqa: E402
-from journey_metrics.validation.suites import EXAMPLES, GX_DIR, LAYERS, Check, build_checks  # noqa: E402
+from journey_metrics.paths import default_duckdb_path, default_raw_dir
+from journey_metrics.validation.report import Failure, Outcome, summary
+from journey_metrics.validation.runner import run
+from journey_metrics.validation.suites import EXAMPLES, GX_DIR, LAYERS, Check, build_checks
 
 __all__ = ["EXAMPLES", "GX_DIR", "LAYERS", "Check", "Failure", "Outcome", "build_checks", "main", "run", "summary"]
 
@@ -33,14 +33,26 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m journey_metrics.validate",
         description="Validate the raw files, staging and marts with Great Expectations (suites in gx/).",
     )
-    parser.add_argument("--db", type=Path, default=Path(os.environ.get("JOURNEY_DUCKDB_PATH") or default_duckdb_path()),
-                        help="DuckDB warehouse, opened read-only (default: JOURNEY_DUCKDB_PATH)")
-    parser.add_argument("--raw-dir", type=Path, default=Path(os.environ.get("JOURNEY_RAW_DIR") or default_raw_dir()),
-                        help="raw files folder (default: JOURNEY_RAW_DIR)")
-    parser.add_argument("--suites", default=",".join(LAYERS),
-                        help="comma-separated layers to validate: raw, staging, marts (default: all)")
-    parser.add_argument("--gx-dir", type=Path, default=GX_DIR,
-                        help="the GX project folder (default: gx/ in the repository)")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=Path(os.environ.get("JOURNEY_DUCKDB_PATH") or default_duckdb_path()),
+        help="DuckDB warehouse, opened read-only (default: JOURNEY_DUCKDB_PATH)",
+    )
+    parser.add_argument(
+        "--raw-dir",
+        type=Path,
+        default=Path(os.environ.get("JOURNEY_RAW_DIR") or default_raw_dir()),
+        help="raw files folder (default: JOURNEY_RAW_DIR)",
+    )
+    parser.add_argument(
+        "--suites",
+        default=",".join(LAYERS),
+        help="comma-separated layers to validate: raw, staging, marts (default: all)",
+    )
+    parser.add_argument(
+        "--gx-dir", type=Path, default=GX_DIR, help="the GX project folder (default: gx/ in the repository)"
+    )
     parser.add_argument("--no-docs", action="store_true", help="skip writing the data docs")
     args = parser.parse_args(argv)
     layers = [s.strip() for s in args.suites.split(",") if s.strip()]

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import dbt_build
 from journey_metrics.generate import generate
+
+from helpers import dbt_build
 
 DEMO_CUSTOMERS = 5000
 DEMO_SEED = 42

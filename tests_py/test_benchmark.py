@@ -15,10 +15,12 @@ def test_incremental_benchmark_reads_model_timings_and_compares_tables(tmp_path)
 
     from journey_metrics import incremental_benchmark
 
-    run_results = {"results": [
-        {"unique_id": "model.journey_metrics.base_events", "execution_time": 1.5},
-        {"unique_id": "test.journey_metrics.not_null_x.abc", "execution_time": 9.0},
-    ]}
+    run_results = {
+        "results": [
+            {"unique_id": "model.journey_metrics.base_events", "execution_time": 1.5},
+            {"unique_id": "test.journey_metrics.not_null_x.abc", "execution_time": 9.0},
+        ]
+    }
     assert incremental_benchmark.model_seconds(run_results) == {"base_events": 1.5}
 
     for name, rows in (("a", "(1), (2), (2)"), ("b", "(1), (2), (3)")):
@@ -53,9 +55,16 @@ def test_build_benchmark_counts_the_core_marts_sql_lineage():
     }
     # the Python model, the seed and the unrelated mart are not the core marts' SQL models
     assert benchmark.core_models(manifest) == {
-        "model.p.base_events", "model.p.fct_touchpoints", "model.p.mart_customer_value"}
-    seconds = benchmark.node_seconds({"results": [
-        {"unique_id": "model.p.base_events", "execution_time": 2.0},
-        {"unique_id": "test.p.not_null_x.abc", "execution_time": 0.5},
-    ]})
+        "model.p.base_events",
+        "model.p.fct_touchpoints",
+        "model.p.mart_customer_value",
+    }
+    seconds = benchmark.node_seconds(
+        {
+            "results": [
+                {"unique_id": "model.p.base_events", "execution_time": 2.0},
+                {"unique_id": "test.p.not_null_x.abc", "execution_time": 0.5},
+            ]
+        }
+    )
     assert seconds == {"model.p.base_events": ("model", 2.0), "test.p.not_null_x.abc": ("test", 0.5)}

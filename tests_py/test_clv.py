@@ -19,8 +19,11 @@ MBG_NBD = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
 PARETO_NBD = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 
-SIMULATORS = {"bg_nbd": (clv.simulate_bg_nbd, BG_NBD), "mbg_nbd": (clv.simulate_mbg_nbd, MBG_NBD),
-              "pareto_nbd": (clv.simulate_pareto_nbd, PARETO_NBD)}
+SIMULATORS = {
+    "bg_nbd": (clv.simulate_bg_nbd, BG_NBD),
+    "mbg_nbd": (clv.simulate_mbg_nbd, MBG_NBD),
+    "pareto_nbd": (clv.simulate_pareto_nbd, PARETO_NBD),
+}
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +57,10 @@ def test_bg_nbd_recovers_known_parameters_at_cdnow_ages():
 
 
 def _all_fits(data):
-    return {name: clv.fit_purchase_model(name, data["frequency"], data["recency"], data["T"])
-            for name in clv.PURCHASE_MODELS}
+    return {
+        name: clv.fit_purchase_model(name, data["frequency"], data["recency"], data["T"])
+        for name in clv.PURCHASE_MODELS
+    }
 
 
 @pytest.mark.parametrize("model", ["bg_nbd", "mbg_nbd"])
@@ -97,8 +102,9 @@ def _pareto_nbd_brute_force(params, x, t_x, T) -> float:
 
     def integrand(v, u):  # u = ln lambda, v = ln mu: the Gamma densities times the Jacobian lambda mu
         lam, mu = math.exp(u), math.exp(v)
-        individual = (lam**x * math.exp(-(lam + mu) * T)
-                      + mu * lam**x / (lam + mu) * (math.exp(-(lam + mu) * t_x) - math.exp(-(lam + mu) * T)))
+        individual = lam**x * math.exp(-(lam + mu) * T) + mu * lam**x / (lam + mu) * (
+            math.exp(-(lam + mu) * t_x) - math.exp(-(lam + mu) * T)
+        )
         return individual * math.exp(log_norm + r * u - alpha * lam + s * v - beta * mu)
 
     lam_range = np.log(stats.gamma.ppf([1e-12, 1 - 1e-12], r, scale=1 / alpha))
@@ -107,14 +113,17 @@ def _pareto_nbd_brute_force(params, x, t_x, T) -> float:
     return float(np.log(value))
 
 
-@pytest.mark.parametrize("params, x, t_x, T", [
-    ((0.553, 10.578, 0.606, 11.669), 0, 0.0, 38.86),
-    ((0.553, 10.578, 0.606, 11.669), 2, 30.43, 38.86),
-    ((0.553, 10.578, 0.606, 11.669), 7, 5.0, 38.0),
-    ((2.0, 3.0, 0.5, 60.0), 4, 10.0, 39.0),          # alpha < beta
-    ((1.5, 400.0, 2.0, 3.0), 3, 100.0, 700.0),       # alpha >> beta, days
-    ((5.0, 2000.0, 8.0, 50000.0), 6, 300.0, 700.0),  # large alpha and beta
-])
+@pytest.mark.parametrize(
+    "params, x, t_x, T",
+    [
+        ((0.553, 10.578, 0.606, 11.669), 0, 0.0, 38.86),
+        ((0.553, 10.578, 0.606, 11.669), 2, 30.43, 38.86),
+        ((0.553, 10.578, 0.606, 11.669), 7, 5.0, 38.0),
+        ((2.0, 3.0, 0.5, 60.0), 4, 10.0, 39.0),  # alpha < beta
+        ((1.5, 400.0, 2.0, 3.0), 3, 100.0, 700.0),  # alpha >> beta, days
+        ((5.0, 2000.0, 8.0, 50000.0), 6, 300.0, 700.0),  # large alpha and beta
+    ],
+)
 def test_pareto_nbd_likelihood_matches_brute_force_integration(params, x, t_x, T):
     ours = clv.pareto_nbd_log_likelihood(params, np.array([x]), np.array([t_x]), np.array([T]))[0]
     assert ours == pytest.approx(_pareto_nbd_brute_force(params, x, t_x, T), abs=1e-8)
@@ -128,8 +137,10 @@ def test_pareto_nbd_likelihood_is_stable_for_large_alpha_and_beta(alpha, beta):
     r, s, x, t_x, T = 0.8, 1.3, np.array([3.0, 0.0, 12.0]), np.array([20.0, 0.0, 35.0]), np.array([40.0, 40.0, 40.0])
     ours = clv.pareto_nbd_log_likelihood((r, alpha, s, beta), x, t_x, T)
     for i in range(x.size):
+
         def ratio(tau, i=i):
             return ((alpha + t_x[i]) / (alpha + tau)) ** (r + x[i]) * ((beta + t_x[i]) / (beta + tau)) ** (s + 1)
+
         integral, _ = integrate.quad(ratio, t_x[i], T[i], epsabs=0, epsrel=1e-13)
         log_dead = np.log(s) - (r + x[i]) * np.log(alpha + t_x[i]) - (s + 1) * np.log(beta + t_x[i]) + np.log(integral)
         log_alive = -(r + x[i]) * np.log(alpha + T[i]) - s * np.log(beta + T[i])
@@ -137,9 +148,13 @@ def test_pareto_nbd_likelihood_is_stable_for_large_alpha_and_beta(alpha, beta):
         assert ours[i] == pytest.approx(log_a1 + np.logaddexp(log_alive, log_dead), abs=1e-9), i
 
 
-@pytest.mark.parametrize("log_likelihood, params", [
-    (clv.bg_nbd_log_likelihood, BG_NBD), (clv.mbg_nbd_log_likelihood, MBG_NBD),
-])
+@pytest.mark.parametrize(
+    "log_likelihood, params",
+    [
+        (clv.bg_nbd_log_likelihood, BG_NBD),
+        (clv.mbg_nbd_log_likelihood, MBG_NBD),
+    ],
+)
 def test_beta_geometric_likelihoods_sum_to_one_over_outcomes(log_likelihood, params):
     """Over every possible (x, t_x) for a fixed T the likelihood is a probability distribution:
     P(x = 0) + sum over x >= 1 of the density in t_x integrated over (0, T] equals 1."""
@@ -150,8 +165,12 @@ def test_beta_geometric_likelihoods_sum_to_one_over_outcomes(log_likelihood, par
         # P(x purchases, the last at t_x) = L(x, t_x) * x t_x^(x-1) / x! ... integrated: the likelihood
         # is of the purchase times, so multiply by the volume t_x^(x-1) / (x-1)! of the earlier ones
         def density(t_x, x=x):
-            return np.exp(log_likelihood(p, np.array([x]), np.array([t_x]), np.array([T]))[0]
-                          + (x - 1) * np.log(t_x) - special.gammaln(x))
+            return np.exp(
+                log_likelihood(p, np.array([x]), np.array([t_x]), np.array([T]))[0]
+                + (x - 1) * np.log(t_x)
+                - special.gammaln(x)
+            )
+
         total += integrate.quad(density, 0, T, epsabs=1e-13)[0]
     assert total == pytest.approx(1.0, abs=1e-6)
 
@@ -197,8 +216,9 @@ def test_expected_purchases_match_simulated_holdout(model):
     customers, calibration, holdout = 60_000, 39.0, 39.0
     data = simulate(customers, params, T=calibration, seed=21, holdout=holdout)
     actual = data["holdout_frequency"]
-    predicted = clv.PURCHASE_MODELS[model].expected_purchases(params, holdout, data["frequency"], data["recency"],
-                                                              data["T"])
+    predicted = clv.PURCHASE_MODELS[model].expected_purchases(
+        params, holdout, data["frequency"], data["recency"], data["T"]
+    )
     assert predicted.sum() == pytest.approx(actual.sum(), rel=0.05)
     for low, high in [(0, 0), (1, 2), (3, 100)]:
         group = ((data["frequency"] >= low) & (data["frequency"] <= high)).to_numpy()
@@ -256,11 +276,14 @@ def test_shrunk_and_historical_order_values_worked_example():
 
 # ------------------------------------------------------------------------------ degenerate inputs
 @pytest.mark.parametrize("model", list(clv.PURCHASE_MODELS))
-@pytest.mark.parametrize("case, frequency, recency, age, note", [
-    ("no customers", [], [], [], "no customers"),
-    ("no repeat buyers", [0, 0, 0], [0, 0, 0], [10, 50, 300], "no repeat purchases"),
-    ("everyone bought today", [0], [0], [0], "no repeat purchases"),
-])
+@pytest.mark.parametrize(
+    "case, frequency, recency, age, note",
+    [
+        ("no customers", [], [], [], "no customers"),
+        ("no repeat buyers", [0, 0, 0], [0, 0, 0], [10, 50, 300], "no repeat purchases"),
+        ("everyone bought today", [0], [0], [0], "no repeat purchases"),
+    ],
+)
 def test_purchase_fits_never_raise_on_degenerate_inputs(model, case, frequency, recency, age, note):
     fit = clv.fit_purchase_model(model, frequency, recency, age)
     assert not fit.converged and note in fit.note
@@ -273,11 +296,14 @@ def test_a_single_repeat_buyer_does_not_raise(model):
     assert fit.customers == 1 and set(fit.params) == set(clv.PURCHASE_MODELS[model].parameters)
 
 
-@pytest.mark.parametrize("frequency, values", [
-    ([], []),                    # no customers
-    ([0, 0], [np.nan, np.nan]),  # no repeat buyers
-    ([2, 1], [0.0, 0.0]),        # zero-value orders only
-])
+@pytest.mark.parametrize(
+    "frequency, values",
+    [
+        ([], []),  # no customers
+        ([0, 0], [np.nan, np.nan]),  # no repeat buyers
+        ([2, 1], [0.0, 0.0]),  # zero-value orders only
+    ],
+)
 def test_gamma_gamma_never_raises_on_degenerate_inputs(frequency, values):
     fit = clv.fit_gamma_gamma(frequency, values)
     assert not fit.converged and "positive order value" in fit.note
@@ -300,9 +326,14 @@ def test_clv_is_finite_and_non_negative_for_every_kind_of_customer(model):
     t_x = np.array([0, 0, 3, 38, 39])
     T = np.array([0, 39, 39, 39, 39])
     m = np.array([np.nan, np.nan, 20.0, 35.0, 1e6])
-    value = clv.discounted_clv(_cumulative(model, SIMULATORS[model][1], x, t_x, T),
-                               clv.expected_order_value(GAMMA_GAMMA, x, m), margin_ratio=0.4,
-                               horizon=52, step=52 / 12, discount_per_step=0.008)
+    value = clv.discounted_clv(
+        _cumulative(model, SIMULATORS[model][1], x, t_x, T),
+        clv.expected_order_value(GAMMA_GAMMA, x, m),
+        margin_ratio=0.4,
+        horizon=52,
+        step=52 / 12,
+        discount_per_step=0.008,
+    )
     assert np.isfinite(value).all()
     assert (value >= 0).all()
     assert value[4] > value[3] > value[2]

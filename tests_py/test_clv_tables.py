@@ -15,24 +15,34 @@ GAMMA_GAMMA = {"p": 6.0, "q": 4.0, "gamma": 75.0}
 HORIZON_DAYS, DISCOUNT = 365.0, 0.10
 
 
-def summary_of(frequency, recency, age, monetary_value, holdout_purchases=None, holdout_length=0.0,
-               margin_ratio=0.4, has_purchased=None) -> pd.DataFrame:
+def summary_of(
+    frequency,
+    recency,
+    age,
+    monetary_value,
+    holdout_purchases=None,
+    holdout_length=0.0,
+    margin_ratio=0.4,
+    has_purchased=None,
+) -> pd.DataFrame:
     """A summary shaped like int_customer_clv_summary (day grain)."""
     frequency = np.asarray(frequency, dtype=float)
     n = frequency.size
-    return pd.DataFrame({
-        "customer_id": [f"C{i}" for i in range(n)],
-        "has_purchased": np.ones(n, dtype=bool) if has_purchased is None else np.asarray(has_purchased),
-        "frequency": frequency,
-        "recency": np.asarray(recency, dtype=float),
-        "age": np.asarray(age, dtype=float),
-        "monetary_value": np.asarray(monetary_value, dtype=float),
-        "margin_ratio": margin_ratio,
-        "holdout_purchases": np.zeros(n) if holdout_purchases is None else np.asarray(holdout_purchases),
-        "holdout_length": holdout_length,
-        "calibration_end": pd.Timestamp("2025-06-30"),
-        "time_unit": "day",
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(n)],
+            "has_purchased": np.ones(n, dtype=bool) if has_purchased is None else np.asarray(has_purchased),
+            "frequency": frequency,
+            "recency": np.asarray(recency, dtype=float),
+            "age": np.asarray(age, dtype=float),
+            "monetary_value": np.asarray(monetary_value, dtype=float),
+            "margin_ratio": margin_ratio,
+            "holdout_purchases": np.zeros(n) if holdout_purchases is None else np.asarray(holdout_purchases),
+            "holdout_length": holdout_length,
+            "calibration_end": pd.Timestamp("2025-06-30"),
+            "time_unit": "day",
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +68,14 @@ def _value(params, model, parameter):
 
 # ------------------------------------------------------------------------------ clv_model_params
 def test_model_params_keeps_every_model_in_long_format(mbg_params, mbg_summary):
-    names = {"bg_nbd": clv.BG_NBD_PARAMETERS, "mbg_nbd": clv.MBG_NBD_PARAMETERS,
-             "pareto_nbd": clv.PARETO_NBD_PARAMETERS, "gamma_gamma": clv.GAMMA_GAMMA_PARAMETERS}
+    names = {
+        "bg_nbd": clv.BG_NBD_PARAMETERS,
+        "mbg_nbd": clv.MBG_NBD_PARAMETERS,
+        "pareto_nbd": clv.PARETO_NBD_PARAMETERS,
+        "gamma_gamma": clv.GAMMA_GAMMA_PARAMETERS,
+    }
     expected = {(model, parameter) for model, parameters in names.items() for parameter in parameters}
-    assert set(zip(mbg_params["model"], mbg_params["parameter"])) == expected and len(mbg_params) == 15
+    assert set(zip(mbg_params["model"], mbg_params["parameter"], strict=True)) == expected and len(mbg_params) == 15
     assert list(mbg_params.columns) == list(clv_tables.PARAMS_COLUMNS)
     assert mbg_params["converged"].all()
     for model, rows in mbg_params.groupby("model"):
@@ -109,7 +123,8 @@ def test_predictions_use_the_selected_models(mbg_summary, mbg_params):
     assert predicted["probability_alive"].to_numpy() == pytest.approx(by_hand, rel=1e-9)
     p, q, gamma = gg.values()
     assert predicted["expected_order_value"].to_numpy() == pytest.approx(
-        p * (gamma + x * np.nan_to_num(m)) / (p * x + q - 1), rel=1e-12)
+        p * (gamma + x * np.nan_to_num(m)) / (p * x + q - 1), rel=1e-12
+    )
     assert (predicted["expected_order_value"] > 0).all() and (predicted["predicted_clv"] >= 0).all()
 
 
@@ -185,10 +200,13 @@ def test_zero_value_orders():
     assert (predicted["expected_purchases"] > 0).all()  # still from the fitted purchase model
 
 
-@pytest.mark.parametrize("summary", [
-    summary_of([], [], [], []),                                                 # no customers at all
-    summary_of([np.nan] * 3, [np.nan] * 3, [np.nan] * 3, [np.nan] * 3, has_purchased=[False] * 3),  # no orders
-])
+@pytest.mark.parametrize(
+    "summary",
+    [
+        summary_of([], [], [], []),  # no customers at all
+        summary_of([np.nan] * 3, [np.nan] * 3, [np.nan] * 3, [np.nan] * 3, has_purchased=[False] * 3),  # no orders
+    ],
+)
 def test_no_orders(summary):
     params = clv_tables.model_params(summary, min_customers=20)
     assert len(params) == 15 and not params["converged"].any()
@@ -227,7 +245,7 @@ def test_holdout_validation_compares_every_model_and_marks_the_total(mbg_summary
     assert not table.duplicated(["model", "frequency_bucket"]).any()
     assert set(table.loc[table["is_selected"], "model"]) == {"mbg_nbd"}
     actual_total = mbg_summary["holdout_purchases"].sum()
-    for model, rows in table.groupby("model"):
+    for _model, rows in table.groupby("model"):
         total = rows[rows["is_total"]]
         assert len(total) == 1 and total["frequency_bucket"].iloc[0] == "total"
         buckets = rows[~rows["is_total"]]
@@ -258,52 +276,104 @@ def test_a_single_customer_builds_through_dbt(tmp_path):
     (mean of the repeat days), margin ratio 120 / 210."""
     from helpers import query, run_dbt, write_tables
 
-    orders = [{"order_id": f"O{i}", "customer_id": "C1", "ordered_at": f"2025-{month}-01T12:00:00Z", "revenue": revenue,
-               "cost_of_goods": cost, "status": "completed"}
-              for i, (month, revenue, cost) in enumerate([("01", 50, 20), ("03", 70, 30), ("05", 90, 40)])]
+    orders = [
+        {
+            "order_id": f"O{i}",
+            "customer_id": "C1",
+            "ordered_at": f"2025-{month}-01T12:00:00Z",
+            "revenue": revenue,
+            "cost_of_goods": cost,
+            "status": "completed",
+        }
+        for i, (month, revenue, cost) in enumerate([("01", 50, 20), ("03", 70, 30), ("05", 90, 40)])
+    ]
     raw = tmp_path / "raw"
-    write_tables(raw, {"customers": [{"customer_id": "C1", "created_at": "2024-12-20T00:00:00Z", "country": "DE",
-                                      "acquisition_channel": "email"}],
-                       "orders": orders})
+    write_tables(
+        raw,
+        {
+            "customers": [
+                {
+                    "customer_id": "C1",
+                    "created_at": "2024-12-20T00:00:00Z",
+                    "country": "DE",
+                    "acquisition_channel": "email",
+                }
+            ],
+            "orders": orders,
+        },
+    )
     db = tmp_path / "w.duckdb"
-    result = run_dbt(["build", "--select", "+clv_predictions", "+clv_holdout_validation", "--indirect-selection",
-                      "cautious"], raw, db, tmp_path)
+    result = run_dbt(
+        ["build", "--select", "+clv_predictions", "+clv_holdout_validation", "--indirect-selection", "cautious"],
+        raw,
+        db,
+        tmp_path,
+    )
     assert result.returncode == 0, result.stdout[-4000:]
-    params = query(db, "select model, count(*), bool_or(converged), bool_or(is_selected), min(note) "
-                       "from clv_model_params group by model order by model")
-    assert [row[:4] for row in params] == [("bg_nbd", 4, False, False), ("gamma_gamma", 3, False, False),
-                                           ("mbg_nbd", 4, False, False), ("pareto_nbd", 4, False, False)]
+    params = query(
+        db,
+        "select model, count(*), bool_or(converged), bool_or(is_selected), min(note) "
+        "from clv_model_params group by model order by model",
+    )
+    assert [row[:4] for row in params] == [
+        ("bg_nbd", 4, False, False),
+        ("gamma_gamma", 3, False, False),
+        ("mbg_nbd", 4, False, False),
+        ("pareto_nbd", 4, False, False),
+    ]
     assert all("fewer than var clv_min_customers" in row[4] for row in params)
-    (row,) = query(db, "select is_modelled, purchase_model, order_value_model, expected_purchases, probability_alive, "
-                       "expected_order_value, predicted_clv from clv_predictions")
+    (row,) = query(
+        db,
+        "select is_modelled, purchase_model, order_value_model, expected_purchases, probability_alive, "
+        "expected_order_value, predicted_clv from clv_predictions",
+    )
     assert row[:3] == (False, "historical", "historical")
     assert row[3] == pytest.approx(2 / 120 * 365) and row[4] is None and row[5] == pytest.approx(80.0)
-    expected_clv = clv.discounted_clv(lambda t: np.array([2 / 120 * t]), np.array([80.0]), 120 / 210,
-                                      horizon=365, step=clv_tables.DAYS_PER_MONTH,
-                                      discount_per_step=(1 + DISCOUNT) ** (1 / 12) - 1)[0]
+    expected_clv = clv.discounted_clv(
+        lambda t: np.array([2 / 120 * t]),
+        np.array([80.0]),
+        120 / 210,
+        horizon=365,
+        step=clv_tables.DAYS_PER_MONTH,
+        discount_per_step=(1 + DISCOUNT) ** (1 / 12) - 1,
+    )[0]
     assert row[6] == pytest.approx(expected_clv, rel=1e-9)
 
 
 def test_alive_by_state_scores_states_with_the_selected_model():
     """mart_churn's unit test (models/marts/value/_value.yml) gives these P(alive) values: BG/NBD with
     r = 1, alpha = 10, a = 1, b = 1 is 1 / (1 + ((10 + T) / (10 + t_x))^(1 + x) / x), 1 for x = 0."""
-    states = pd.DataFrame({"frequency": [1, 1, 1, 1, 1, 0, 0, 1, 1, 2],
-                           "recency": [10, 10, 10, 10, 10, 0, 0, 56, 56, 147],
-                           "age": [21, 50, 81, 111, 142, 26, 55, 86, 116, 147]})
+    states = pd.DataFrame(
+        {
+            "frequency": [1, 1, 1, 1, 1, 0, 0, 1, 1, 2],
+            "recency": [10, 10, 10, 10, 10, 0, 0, 56, 56, 147],
+            "age": [21, 50, 81, 111, 142, 26, 55, 86, 116, 147],
+        }
+    )
     rows = [("bg_nbd", name, value) for name, value in {"r": 1.0, "alpha": 10.0, "a": 1.0, "b": 1.0}.items()]
     params = pd.DataFrame(rows, columns=["model", "parameter", "value"]).assign(converged=True, is_selected=True)
     scored = clv_tables.alive_by_state(states, params)
     assert list(scored["purchase_model"]) == ["bg_nbd"] * len(states)
-    assert list(scored["probability_alive"].round(3)) == [0.294, 0.1, 0.046, 0.027, 0.017, 1.0, 1.0, 0.321, 0.215,
-                                                          0.667]
+    assert list(scored["probability_alive"].round(3)) == [
+        0.294,
+        0.1,
+        0.046,
+        0.027,
+        0.017,
+        1.0,
+        1.0,
+        0.321,
+        0.215,
+        0.667,
+    ]
     # MBG/NBD with the same parameters lets a one-time buyer (x = 0) die, the more the older
     params["model"] = "mbg_nbd"
-    one_time = clv_tables.alive_by_state(pd.DataFrame({"frequency": [0.0, 0.0], "recency": [0.0, 0.0],
-                                                       "age": [26.0, 55.0]}), params)["probability_alive"]
+    one_time = clv_tables.alive_by_state(
+        pd.DataFrame({"frequency": [0.0, 0.0], "recency": [0.0, 0.0], "age": [26.0, 55.0]}), params
+    )["probability_alive"]
     expected = [1 / (1 + 1 / (1 + 0) * ((10 + age) / 10) ** 1) for age in (26, 55)]
     assert list(one_time) == pytest.approx(expected)
     assert one_time.iloc[1] < one_time.iloc[0] < 1
     # no selected purchase model: no P(alive)
     params["is_selected"] = False
     assert clv_tables.alive_by_state(states, params)["probability_alive"].isna().all()
-

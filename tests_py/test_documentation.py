@@ -16,12 +16,16 @@ def documented(node: dict) -> set[str]:
 
 def test_every_model_and_every_column_is_documented(demo):
     manifest = json.loads((demo.db.parent / "dbt_target" / "manifest.json").read_text())
-    models = {node["name"]: node for node in manifest["nodes"].values()
-              if node["resource_type"] == "model" and node["package_name"] == "journey_metrics"}
+    models = {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["package_name"] == "journey_metrics"
+    }
     sources = {node["name"]: node for node in manifest["sources"].values() if node["source_name"] == "raw"}
     built = {}
-    for table, column in query(demo.db, "select table_name, column_name from information_schema.columns "
-                                        "where table_schema = 'main'"):
+    for table, column in query(
+        demo.db, "select table_name, column_name from information_schema.columns where table_schema = 'main'"
+    ):
         built.setdefault(table, []).append(column)
 
     undocumented = []

@@ -36,12 +36,21 @@ def costs(demo) -> pd.DataFrame:
         "orders": orders.assign(m=monthly(orders, "ordered_at")).groupby(["m", "customer_id"]).size(),
         "events": events.assign(m=monthly(events, "occurred_at")).groupby(["m", "customer_id"]).size(),
         "tickets": tickets.assign(m=monthly(tickets, "opened_at")).groupby(["m", "customer_id"]).size(),
-        "customers": pd.concat([
-            events.assign(m=monthly(events, "occurred_at"))[["m", "customer_id"]],
-            orders.assign(m=monthly(orders, "ordered_at"))[["m", "customer_id"]],
-        ]).drop_duplicates().assign(v=1).set_index(["m", "customer_id"])["v"],
-        "revenue": orders[orders["status"] == "completed"].assign(m=monthly(orders, "ordered_at"))
-        .groupby(["m", "customer_id"])["revenue"].sum().astype(float).pipe(lambda s: s[s > 0]),
+        "customers": pd.concat(
+            [
+                events.assign(m=monthly(events, "occurred_at"))[["m", "customer_id"]],
+                orders.assign(m=monthly(orders, "ordered_at"))[["m", "customer_id"]],
+            ]
+        )
+        .drop_duplicates()
+        .assign(v=1)
+        .set_index(["m", "customer_id"])["v"],
+        "revenue": orders[orders["status"] == "completed"]
+        .assign(m=monthly(orders, "ordered_at"))
+        .groupby(["m", "customer_id"])["revenue"]
+        .sum()
+        .astype(float)
+        .pipe(lambda s: s[s > 0]),
     }
     parts = []
     for driver, series in volumes.items():
@@ -51,12 +60,18 @@ def costs(demo) -> pd.DataFrame:
     volume = pd.concat(parts).rename(columns={"m": "period_month"})
     raw["period_month"] = pd.to_datetime(raw["period_month"])
     exact = raw.merge(volume, on=["period_month", "driver"])
-    exact["exact"] = exact["cost"].astype(float) * exact["volume"].astype(float) / exact.groupby(
-        ["period_month", "activity"])["volume"].transform("sum").astype(float)
+    exact["exact"] = (
+        exact["cost"].astype(float)
+        * exact["volume"].astype(float)
+        / exact.groupby(["period_month", "activity"])["volume"].transform("sum").astype(float)
+    )
 
-    allocated = frame(demo.db, """
+    allocated = frame(
+        demo.db,
+        """
         select period_month, activity, customer_id, allocated_cost
-        from fct_customer_costs where not is_unallocated""")
+        from fct_customer_costs where not is_unallocated""",
+    )
     allocated["period_month"] = pd.to_datetime(allocated["period_month"])
     return allocated.merge(exact, on=["period_month", "activity", "customer_id"], how="outer", indicator=True)
 
@@ -87,16 +102,21 @@ def test_no_customer_collects_the_leftover_cents(costs):
 
 @pytest.fixture(scope="module")
 def credits(demo) -> pd.DataFrame:
-    return frame(demo.db, """
+    return frame(
+        demo.db,
+        """
         select credits.*, orders.revenue
         from fct_attribution_credits as credits
-        inner join stg_orders as orders using (order_id)""")
+        inner join stg_orders as orders using (order_id)""",
+    )
 
 
 def test_every_order_is_credited_exactly_once_per_model(demo):
     # summed in SQL: the credits are decimals, and their sums must be exact
     completed = query(demo.db, "select count(*) from stg_orders where status = 'completed'")[0][0]
-    rows = query(demo.db, """
+    rows = query(
+        demo.db,
+        """
         with totals as (
             select attribution_model, order_id, sum(conversion_credit) as conversion,
                 sum(revenue_credit) as revenue_credit
@@ -107,7 +127,8 @@ def test_every_order_is_credited_exactly_once_per_model(demo):
             count(*) filter (where conversion = 1 and revenue_credit = orders.revenue)
         from totals
         inner join stg_orders as orders using (order_id)
-        group by all""")
+        group by all""",
+    )
     assert len(rows) == 5
     for model, orders, exact in rows:
         assert orders == completed, model
@@ -127,14 +148,19 @@ def test_linear_credits_of_one_order_differ_by_at_most_a_cent(credits):
 def test_touches_are_the_sessions_that_started_in_the_lookback_window(demo, credits):
     """Recounted from the sessionised events: a session's start is its first event, its channel the
     first event's; every completed order's touches are the sessions started in the 30 days up to it."""
-    events = frame(demo.db, "select customer_id, session_id, occurred_at, event_id, channel from int_events_sessionised")
+    events = frame(
+        demo.db, "select customer_id, session_id, occurred_at, event_id, channel from int_events_sessionised"
+    )
     events = events.sort_values(["occurred_at", "event_id"])
     sessions = events.groupby(["customer_id", "session_id"], as_index=False).agg(
-        started_at=("occurred_at", "first"), channel=("channel", "first"))
+        started_at=("occurred_at", "first"), channel=("channel", "first")
+    )
     orders = frame(demo.db, "select order_id, customer_id, ordered_at from stg_orders where status = 'completed'")
     pairs = orders.merge(sessions, on="customer_id")
     lookback = pd.Timedelta(days=30)
-    inside = pairs[(pairs["started_at"] <= pairs["ordered_at"]) & (pairs["started_at"] >= pairs["ordered_at"] - lookback)]
+    inside = pairs[
+        (pairs["started_at"] <= pairs["ordered_at"]) & (pairs["started_at"] >= pairs["ordered_at"] - lookback)
+    ]
     expected = inside.groupby("order_id").size()
     last = inside.sort_values(["started_at", "session_id"]).groupby("order_id")["channel"].last()
 

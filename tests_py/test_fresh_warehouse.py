@@ -7,8 +7,9 @@ from helpers import query, run_dbt, write_tables
 
 TABLES = {
     "customers": [{"customer_id": "C1", "created_at": "2024-01-01T00:00:00Z", "acquisition_channel": "email"}],
-    "orders": [{"order_id": "O1", "customer_id": "C1", "ordered_at": "2024-02-01", "revenue": "10",
-                "status": "completed"}],
+    "orders": [
+        {"order_id": "O1", "customer_id": "C1", "ordered_at": "2024-02-01", "revenue": "10", "status": "completed"}
+    ],
 }
 
 

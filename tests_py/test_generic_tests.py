@@ -11,8 +11,9 @@ import textwrap
 
 import pytest
 
-from helpers import DBT
 from journey_metrics.paths import REPO_ROOT
+
+from helpers import DBT
 
 MODELS = {
     # name: SQL
@@ -50,8 +51,10 @@ def model_yaml(name: str) -> dict:
     if test == "matches_declared_columns":
         return {"name": name, "data_tests": [test], "columns": SHAPE_COLUMNS}
     if test == "values_between":
-        return {"name": name, "columns": [
-            {"name": "share", "data_tests": [{test: {"arguments": {"min_value": 0, "max_value": 1}}}]}]}
+        return {
+            "name": name,
+            "columns": [{"name": "share", "data_tests": [{test: {"arguments": {"min_value": 0, "max_value": 1}}}]}],
+        }
     return {"name": name, "data_tests": [{test: {"arguments": {"combination_of_columns": ["k1", "k2"]}}}]}
 
 
@@ -63,27 +66,37 @@ def results(tmp_path_factory):
     for name, sql in MODELS.items():
         (project / "models" / f"{name}.sql").write_text(sql + "\n")
     (project / "models" / "_models.yml").write_text(
-        json.dumps({"version": 2, "models": [model_yaml(name) for name in MODELS]}))
-    (project / "dbt_project.yml").write_text(textwrap.dedent("""
+        json.dumps({"version": 2, "models": [model_yaml(name) for name in MODELS]})
+    )
+    (project / "dbt_project.yml").write_text(
+        textwrap.dedent("""
         name: generic_tests
         version: "1.0"
         profile: generic_tests
         models:
           generic_tests:
             +materialized: table
-    """))
-    (project / "profiles.yml").write_text(textwrap.dedent(f"""
+    """)
+    )
+    (project / "profiles.yml").write_text(
+        textwrap.dedent(f"""
         generic_tests:
           target: dev
           outputs:
             dev:
               type: duckdb
-              path: "{project / 'w.duckdb'}"
+              path: "{project / "w.duckdb"}"
               threads: 4
-    """))
+    """)
+    )
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    run = subprocess.run([str(DBT), "build", "--project-dir", str(project), "--profiles-dir", str(project)],
-                         cwd=project, env=env, capture_output=True, text=True)
+    run = subprocess.run(
+        [str(DBT), "build", "--project-dir", str(project), "--profiles-dir", str(project)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert "Compilation Error" not in run.stdout, run.stdout[-3000:]
     outcome = {}
     for result in json.loads((project / "target" / "run_results.json").read_text())["results"]:

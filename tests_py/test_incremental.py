@@ -15,8 +15,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from helpers import run_dbt
 from journey_metrics.generate import generate
+
+from helpers import run_dbt
 
 LATE_DROPS = ("events", "orders")
 
@@ -24,8 +25,12 @@ LATE_DROPS = ("events", "orders")
 def tables(db) -> dict[str, pd.DataFrame]:
     """Every table of the warehouse (views are recomputed from them), sorted so row order is moot."""
     with duckdb.connect(str(db), read_only=True) as con:
-        names = [row[0] for row in con.execute(
-            "select table_name from information_schema.tables where table_type = 'BASE TABLE' order by 1").fetchall()]
+        names = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where table_type = 'BASE TABLE' order by 1"
+            ).fetchall()
+        ]
         frames = {}
         for name in names:
             frame = con.execute(f'select * from "{name}"').df()
@@ -36,8 +41,7 @@ def tables(db) -> dict[str, pd.DataFrame]:
 def assert_same(left: dict, right: dict) -> None:
     assert sorted(left) == sorted(right)
     for name in left:
-        pd.testing.assert_frame_equal(left[name], right[name], check_exact=False, rtol=1e-9, atol=1e-9,
-                                      obj=name)
+        pd.testing.assert_frame_equal(left[name], right[name], check_exact=False, rtol=1e-9, atol=1e-9, obj=name)
 
 
 def build(raw, db, tmp, *extra):

@@ -45,21 +45,27 @@ def test_funnel_recovers_planted_conversion_rates(demo):
 
 
 def test_funnel_by_channel_adds_up_to_the_funnel(demo):
-    assert query(demo.db, """
+    assert query(
+        demo.db,
+        """
         select count(*) from (
             select cohort_month, stage, sum(customers) as customers from mart_stage_funnel_by_channel group by all
         ) as by_channel
         full join mart_stage_funnel using (cohort_month, stage)
         where by_channel.customers is distinct from mart_stage_funnel.customers
-    """) == [(0,)]
+    """,
+    ) == [(0,)]
 
 
 def test_dropoff_finds_the_planted_pain_point(demo):
     planted = demo.truth["dropoff"]["planted_last_event_type"]
-    top = query(demo.db, """
+    top = query(
+        demo.db,
+        """
         select value, lift from mart_stage_dropoff
         where stage = 'consideration' and dimension = 'event_type' and pain_point_rank = 1
-    """)
+    """,
+    )
     assert top[0][0] == planted and top[0][1] > 1.5
 
 
@@ -67,7 +73,9 @@ def test_attribution_credits_add_up_to_the_raw_orders(demo):
     orders = read_raw(demo.raw_dir, "orders")
     completed = orders[orders["status"] == "completed"]
     revenue = completed["revenue"].astype(float).sum()
-    rows = query(demo.db, "select attribution_model, sum(conversions), sum(revenue) from mart_channel_attribution group by 1")
+    rows = query(
+        demo.db, "select attribution_model, sum(conversions), sum(revenue) from mart_channel_attribution group by 1"
+    )
     assert len(rows) == 5
     for model, conversions, credited in rows:
         assert conversions == len(completed), model
@@ -76,8 +84,11 @@ def test_attribution_credits_add_up_to_the_raw_orders(demo):
 
 def test_sessions_hold_every_event(demo):
     assert query(demo.db, "select sum(events) from fct_sessions") == query(demo.db, "select count(*) from stg_events")
-    derived, tracked = query(demo.db, "select count(*) filter (where is_derived_session), "
-                                      "count(*) filter (where not is_derived_session) from fct_sessions")[0]
+    derived, tracked = query(
+        demo.db,
+        "select count(*) filter (where is_derived_session), "
+        "count(*) filter (where not is_derived_session) from fct_sessions",
+    )[0]
     assert derived > 0 and tracked > 0
 
 
@@ -89,14 +100,17 @@ def test_cost_allocation_adds_up_to_the_raw_costs(demo):
 
 
 def test_clv_is_finite_for_every_customer(demo):
-    customers, finite, one_time, no_orders = query(demo.db, """
+    customers, finite, one_time, no_orders = query(
+        demo.db,
+        """
         select
             count(*),
             count(*) filter (where isfinite(predicted_clv) and isfinite(expected_purchases)),
             count(*) filter (where orders = 1),
             count(*) filter (where orders = 0)
         from mart_customer_value
-    """)[0]
+    """,
+    )[0]
     assert customers == finite == demo.truth["customers"]
     assert one_time > 0 and no_orders > 0
 
@@ -104,11 +118,14 @@ def test_clv_is_finite_for_every_customer(demo):
 def test_customer_value_adds_up(demo):
     """Contribution = gross margin − cost to serve, and cost to serve = the sum of its activities."""
     activities = [row[0] for row in query(demo.db, "select activity from value_chain_activities")]
-    bad = query(demo.db, f"""
+    bad = query(
+        demo.db,
+        f"""
         select count(*) from mart_customer_value
         where contribution != gross_margin - cost_to_serve
-            or cost_to_serve != {' + '.join('cost_' + a for a in activities)} + cost_other_activities
-    """)
+            or cost_to_serve != {" + ".join("cost_" + a for a in activities)} + cost_other_activities
+    """,
+    )
     assert bad == [(0,)]
 
 
@@ -116,11 +133,19 @@ def test_holdout_validation_tracks_actual_purchases(demo, tmp_path):
     """Calibrate on 2024-01-01..2025-06-30: the holdout's predicted purchases are close to the actual."""
     db = tmp_path / demo.db.name
     shutil.copy(demo.db, db)
-    result = run_dbt(["run", "--select", "int_customer_clv_summary+", "--exclude", "mart_churn+"],
-                     demo.raw_dir, db, tmp_path, {"calibration_end": "2025-06-30"})
+    result = run_dbt(
+        ["run", "--select", "int_customer_clv_summary+", "--exclude", "mart_churn+"],
+        demo.raw_dir,
+        db,
+        tmp_path,
+        {"calibration_end": "2025-06-30"},
+    )
     assert result.returncode == 0, result.stdout[-3000:]
-    total = query(db, "select actual_purchases, predicted_purchases, customers from clv_holdout_validation "
-                      "where is_total and is_selected")
+    total = query(
+        db,
+        "select actual_purchases, predicted_purchases, customers from clv_holdout_validation "
+        "where is_total and is_selected",
+    )
     assert len(total) == 1  # the selected purchase model's total row
     actual, predicted, customers = total[0]
     assert customers > 1000
@@ -129,11 +154,17 @@ def test_holdout_validation_tracks_actual_purchases(demo, tmp_path):
 
 # ----------------------------------------------------------------------------------------- advocacy
 def test_nps_margin_of_error_matches_a_direct_computation(demo):
-    responses = pd.DataFrame(query(demo.db, "select date_trunc('month', responded_at), nps_score "
-                                            "from stg_survey_responses where nps_score is not null"),
-                             columns=["month", "score"])
-    mart = {row[0]: row[1:] for row in query(demo.db, "select response_month, nps, nps_margin_of_error "
-                                                       "from mart_nps_monthly")}
+    responses = pd.DataFrame(
+        query(
+            demo.db,
+            "select date_trunc('month', responded_at), nps_score from stg_survey_responses where nps_score is not null",
+        ),
+        columns=["month", "score"],
+    )
+    mart = {
+        row[0]: row[1:]
+        for row in query(demo.db, "select response_month, nps, nps_margin_of_error from mart_nps_monthly")
+    }
     for month, scores in responses.groupby("month")["score"]:
         promoter = (scores >= 9).astype(float) - (scores <= 6).astype(float)  # +1 / 0 / -1 per response
         nps = 100 * promoter.mean()
@@ -144,16 +175,22 @@ def test_nps_margin_of_error_matches_a_direct_computation(demo):
 
 def test_referral_trigger_is_recovered(demo):
     planted = demo.truth["referral_trigger"]["event_type"]
-    lift_low = query(demo.db, "select lift_ci_low from mart_referral_triggers "
-                              "where moment_kind = 'event_type' and moment = ?", [planted])[0][0]
+    lift_low = query(
+        demo.db,
+        "select lift_ci_low from mart_referral_triggers where moment_kind = 'event_type' and moment = ?",
+        [planted],
+    )[0][0]
     assert lift_low > 2
     # the retention-stage event with the highest lift is the planted one
-    top = query(demo.db, """
+    top = query(
+        demo.db,
+        """
         select moment from mart_referral_triggers
         inner join stage_map on stage_map.event_type = mart_referral_triggers.moment
         where moment_kind = 'event_type' and stage = 'retention'
         order by lift desc limit 1
-    """)
+    """,
+    )
     assert top == [(planted,)]
 
 
@@ -164,8 +201,11 @@ def test_cascades_reach_every_referred_customer(demo):
 
 
 def test_referral_sensitivity_changes_character_at_one(demo):
-    rows = query(demo.db, "select k, growth_regime, cumulative_referred_customers, limit_referred_customers "
-                          "from mart_referral_sensitivity where generation = 6")
+    rows = query(
+        demo.db,
+        "select k, growth_regime, cumulative_referred_customers, limit_referred_customers "
+        "from mart_referral_sensitivity where generation = 6",
+    )
     for k, regime, cumulative, limit in rows:
         assert regime == ("dies out" if k < 1 else "critical" if k == 1 else "explosive")
         if k < 1:

@@ -9,13 +9,14 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
-from helpers import AS_OF, write_tables
 from journey_metrics.paths import REPO_ROOT
+
+from helpers import AS_OF, write_tables
 
 READER = textwrap.dedent("""
     import json, os, sys, time, duckdb
@@ -48,12 +49,18 @@ def customers(count: int) -> dict:
 
 
 def publish(link: Path, raw: Path, tmp: Path, *dbt_args: str, as_of: str = AS_OF) -> subprocess.CompletedProcess:
-    env = {**os.environ, "JOURNEY_DUCKDB_PATH": str(link), "JOURNEY_RAW_DIR": str(raw),
-           "DBT_TARGET_PATH": str(tmp / "target"), "DBT_LOG_PATH": str(tmp / "logs"),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    args = list(dbt_args) + ["--vars", json.dumps({"as_of": as_of})]
-    return subprocess.run([sys.executable, "-m", "journey_metrics.publish", *args],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "JOURNEY_DUCKDB_PATH": str(link),
+        "JOURNEY_RAW_DIR": str(raw),
+        "DBT_TARGET_PATH": str(tmp / "target"),
+        "DBT_LOG_PATH": str(tmp / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    args = [*list(dbt_args), "--vars", json.dumps({"as_of": as_of})]
+    return subprocess.run(
+        [sys.executable, "-m", "journey_metrics.publish", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
 
 
 # a partial build: the validation suites need every staging model and mart, so it publishes unvalidated
@@ -114,11 +121,23 @@ def test_a_release_that_fails_validation_is_never_published(tmp_path):
     good, odd = tmp_path / "good", tmp_path / "odd"
     write_tables(good, customers(2))
     # dated a year from now: staging accepts it (as_of two years ahead), validation does not
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     ordered_at, as_of = today + timedelta(days=366), today + timedelta(days=731)
-    write_tables(odd, {**customers(2), "orders": [
-        {"order_id": "O1", "customer_id": "C1", "ordered_at": f"{ordered_at:%Y-%m-%d}T00:00:00Z", "revenue": "5",
-         "status": "completed"}]})
+    write_tables(
+        odd,
+        {
+            **customers(2),
+            "orders": [
+                {
+                    "order_id": "O1",
+                    "customer_id": "C1",
+                    "ordered_at": f"{ordered_at:%Y-%m-%d}T00:00:00Z",
+                    "revenue": "5",
+                    "status": "completed",
+                }
+            ],
+        },
+    )
     first = publish(link, good, tmp_path, *STAGING_VALIDATED)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
     published = link.resolve()
@@ -139,8 +158,12 @@ def test_a_release_is_a_plain_file(tmp_path):
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(link.resolve().read_bytes())
     with duckdb.connect(str(copy), read_only=True) as con:
-        views = [r[0] for r in con.execute(
-            "select view_name from duckdb_views() where not internal and schema_name = 'main'").fetchall()]
+        views = [
+            r[0]
+            for r in con.execute(
+                "select view_name from duckdb_views() where not internal and schema_name = 'main'"
+            ).fetchall()
+        ]
         assert {"stg_customers", "stg_orders", "stg_events"} <= set(views)
         assert con.execute("select count(*) from rejected_rows").fetchone()[0] == 0
         assert all(con.execute(f'select count(*) from "{v}"').fetchone()[0] >= 0 for v in views)

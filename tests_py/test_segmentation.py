@@ -31,20 +31,31 @@ def blobs(per_blob: int = 150, seed: int = 0, missing_nps: float = 0.3) -> pd.Da
     frames = []
     for number, (name, centre) in enumerate(BLOB_CENTRES.items()):
         values = {
-            feature: np.exp(np.log(value) + rng.normal(0, 0.12, per_blob)) if feature in LOG_FEATURES
+            feature: np.exp(np.log(value) + rng.normal(0, 0.12, per_blob))
+            if feature in LOG_FEATURES
             else value + rng.normal(0, 0.05 * value, per_blob)
-            for feature, value in zip(FEATURES, centre)
+            for feature, value in zip(FEATURES, centre, strict=True)
         }
-        frames.append(pd.DataFrame({
-            "customer_id": [f"C{number}{i:05d}" for i in range(per_blob)], "truth": name, **values}))
+        frames.append(
+            pd.DataFrame({"customer_id": [f"C{number}{i:05d}" for i in range(per_blob)], "truth": name, **values})
+        )
     frame = pd.concat(frames, ignore_index=True)
     frame.loc[rng.random(len(frame)) < missing_nps, "avg_nps"] = np.nan
     return frame
 
 
 def run(frame: pd.DataFrame, k_min: int = 2, k_max: int = 6, **kwargs) -> segmentation.Segmentation:
-    return segmentation.segment(frame, FEATURES, LOG_FEATURES, k_min, k_max, seed=42, n_init=3,
-                                sample_size=kwargs.pop("sample_size", 5000), **kwargs)
+    return segmentation.segment(
+        frame,
+        FEATURES,
+        LOG_FEATURES,
+        k_min,
+        k_max,
+        seed=42,
+        n_init=3,
+        sample_size=kwargs.pop("sample_size", 5000),
+        **kwargs,
+    )
 
 
 # --------------------------------------------------------------------------------------------- prepare
@@ -76,8 +87,9 @@ def test_prepare_predicts_missing_values_from_the_complete_columns():
 
 
 def test_prepare_treats_non_finite_as_missing_and_survives_all_missing_columns():
-    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "y": [1.0, np.inf, 3.0, 4.0, 5.0, 6.0],
-                          "none": [np.nan] * 6})
+    frame = pd.DataFrame(
+        {"x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "y": [1.0, np.inf, 3.0, 4.0, 5.0, 6.0], "none": [np.nan] * 6}
+    )
     z = segmentation.prepare(frame, ["x", "y", "none"], log_columns=[])
     assert np.isfinite(z).all()
     assert z[:, 2].tolist() == [0.0] * 6
@@ -114,14 +126,16 @@ def test_choose_k_does_not_depend_on_row_order():
 
 
 def test_names_come_from_the_strongest_notable_features():
-    centroids = pd.DataFrame({
-        "avg_order_value": [1.2, -1.0, 0.1, 0.0, 0.2],
-        "orders_per_month": [0.8, -0.6, -0.2, 0.1, 0.1],
-        "tickets_per_order": [-0.5, -0.3, 2.0, 0.0, 0.0],
-        "avg_nps": [0.6, 0.1, -1.4, 0.2, 0.0],
-        "consideration_share": [-0.7, 0.0, 0.0, 2.2, 0.1],
-        "consideration_events_before_first_order": [-0.7, 0.0, 0.0, 2.5, 0.0],
-    })
+    centroids = pd.DataFrame(
+        {
+            "avg_order_value": [1.2, -1.0, 0.1, 0.0, 0.2],
+            "orders_per_month": [0.8, -0.6, -0.2, 0.1, 0.1],
+            "tickets_per_order": [-0.5, -0.3, 2.0, 0.0, 0.0],
+            "avg_nps": [0.6, 0.1, -1.4, 0.2, 0.0],
+            "consideration_share": [-0.7, 0.0, 0.0, 2.2, 0.1],
+            "consideration_events_before_first_order": [-0.7, 0.0, 0.0, 2.5, 0.0],
+        }
+    )
     assert segmentation.name_segments(centroids) == [
         "high value, frequent",  # low browsing and few tickets are not worth a name
         "low value, rare buyers",
@@ -154,7 +168,7 @@ def test_segment_recovers_blobs_with_ordered_ids_and_names():
     assert result.centroids["avg_order_value"].is_monotonic_decreasing
     truth_by_segment = frame.groupby(assignments["segment_id"])["truth"].first().to_dict()
     assert truth_by_segment == {1: "loyal", 2: "support", 3: "browsers", 4: "bargain"}
-    names = dict(zip(result.centroids["segment_id"], result.centroids["segment_name"]))
+    names = dict(zip(result.centroids["segment_id"], result.centroids["segment_name"], strict=True))
     assert "high value" in names[1] and "many tickets" in names[2] and "browsing a lot" in names[3]
     assert "low value" in names[4]
     assert (assignments["segment_name"] == assignments["segment_id"].map(names)).all()
@@ -163,8 +177,11 @@ def test_segment_recovers_blobs_with_ordered_ids_and_names():
 def test_segment_is_deterministic_and_independent_of_row_order():
     frame = blobs(seed=1)
     first, second = run(frame), run(frame)
-    for a, b in zip((first.assignments, first.k_selection, first.centroids),
-                    (second.assignments, second.k_selection, second.centroids)):
+    for a, b in zip(
+        (first.assignments, first.k_selection, first.centroids),
+        (second.assignments, second.k_selection, second.centroids),
+        strict=True,
+    ):
         pd.testing.assert_frame_equal(a, b)
     shuffled = frame.sample(frac=1.0, random_state=7).reset_index(drop=True)
     third = run(shuffled)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import AS_OF, query
 from journey_metrics.paths import REPO_ROOT
+
+from helpers import AS_OF, query
 
 MF = Path(sys.executable).with_name("mf")
 TRANSITIONS = {
@@ -23,12 +24,30 @@ TRANSITIONS = {
 
 
 def mf_query(db: Path, out: Path, metrics: list[str], group_by: str) -> list[dict]:
-    env = {**os.environ, "JOURNEY_DUCKDB_PATH": str(db), "DBT_TARGET": "reader",
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "JOURNEY_DUCKDB_PATH": str(db),
+        "DBT_TARGET": "reader",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     result = subprocess.run(
-        [str(MF), "query", "--metrics", ",".join(metrics), "--group-by", group_by, "--order", group_by,
-         "--quiet", "--csv", str(out)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+        [
+            str(MF),
+            "query",
+            "--metrics",
+            ",".join(metrics),
+            "--group-by",
+            group_by,
+            "--order",
+            group_by,
+            "--quiet",
+            "--csv",
+            str(out),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     with out.open() as handle:
@@ -42,17 +61,26 @@ def semantic_manifest(demo, tmp_path_factory):
     env_target = {"DBT_TARGET_PATH": str(REPO_ROOT / "target")}
     result = subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), "parse", "--vars", f"{{as_of: '{AS_OF}'}}"],
-        cwd=REPO_ROOT, capture_output=True, text=True,
-        env={**os.environ, **env_target, "JOURNEY_RAW_DIR": str(demo.raw_dir), "JOURNEY_DUCKDB_PATH": str(demo.db),
-             "DBT_LOG_PATH": str(tmp), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            **env_target,
+            "JOURNEY_RAW_DIR": str(demo.raw_dir),
+            "JOURNEY_DUCKDB_PATH": str(demo.db),
+            "DBT_LOG_PATH": str(tmp),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        },
     )
     assert result.returncode == 0, result.stdout[-3000:]
     return demo.db
 
 
 def test_conversion_metrics_equal_the_funnel_mart(semantic_manifest, tmp_path):
-    rows = mf_query(semantic_manifest, tmp_path / "out.csv", [*TRANSITIONS, "funnel_customers"],
-                    "customer_stage__cohort_month")
+    rows = mf_query(
+        semantic_manifest, tmp_path / "out.csv", [*TRANSITIONS, "funnel_customers"], "customer_stage__cohort_month"
+    )
     assert len(rows) == query(semantic_manifest, "select count(distinct cohort_month) from mart_stage_funnel")[0][0]
     mart = {
         (str(month), stage): (customers, rate)

@@ -12,56 +12,135 @@ import pytest
 import yaml
 
 from journey_metrics.paths import REPO_ROOT
+
 from helpers import AS_OF, assert_reconciles, dbt_build, query, run_dbt, write_csv, write_tables
 
 CLEAN = {
     "customers": [
         {"customer_id": "C1", "created_at": "2024-01-01T00:00:00Z", "country": "DE", "acquisition_channel": "email"},
-        {"customer_id": "C2", "created_at": "2024-01-02 10:00:00", "country": "FR", "acquisition_channel": "paid_search"},
+        {
+            "customer_id": "C2",
+            "created_at": "2024-01-02 10:00:00",
+            "country": "FR",
+            "acquisition_channel": "paid_search",
+        },
         # quoted comma and newline inside a value, mixed case code
-        {"customer_id": "C3", "created_at": "2024-01-03T09:00:00-05:00", "country": "Bosnia,\nHerzegovina",
-         "acquisition_channel": " Referral "},
+        {
+            "customer_id": "C3",
+            "created_at": "2024-01-03T09:00:00-05:00",
+            "country": "Bosnia,\nHerzegovina",
+            "acquisition_channel": " Referral ",
+        },
     ],
     "events": [
-        {"event_id": "E1", "customer_id": "C1", "occurred_at": "2024-01-01T00:00:00Z", "event_type": "ad_click",
-         "channel": "paid_search", "touchpoint": "search_engine", "session_id": "S1"},
+        {
+            "event_id": "E1",
+            "customer_id": "C1",
+            "occurred_at": "2024-01-01T00:00:00Z",
+            "event_type": "ad_click",
+            "channel": "paid_search",
+            "touchpoint": "search_engine",
+            "session_id": "S1",
+        },
         # same instant as 2024-01-01T00:30:00Z, written with an offset
-        {"event_id": "E2", "customer_id": "C1", "occurred_at": "2024-01-01T02:30:00+02:00", "event_type": "product_view",
-         "channel": "direct", "touchpoint": "website"},
+        {
+            "event_id": "E2",
+            "customer_id": "C1",
+            "occurred_at": "2024-01-01T02:30:00+02:00",
+            "event_type": "product_view",
+            "channel": "direct",
+            "touchpoint": "website",
+        },
         # unknown tracking value: kept (warned), never dropped
-        {"event_id": "E3", "customer_id": "C2", "occurred_at": "2024-01-05T00:00:00Z", "event_type": "chatbot_open",
-         "channel": "tiktok", "touchpoint": "smart_speaker"},
+        {
+            "event_id": "E3",
+            "customer_id": "C2",
+            "occurred_at": "2024-01-05T00:00:00Z",
+            "event_type": "chatbot_open",
+            "channel": "tiktok",
+            "touchpoint": "smart_speaker",
+        },
     ],
     "orders": [
-        {"order_id": "O1", "customer_id": "C1", "ordered_at": "2024-01-03T00:00:00Z", "revenue": "10.50",
-         "cost_of_goods": "5", "status": "completed"},
-        {"order_id": "O2", "customer_id": "C2", "ordered_at": "2024-01-04T00:00:00Z", "revenue": "0",
-         "cost_of_goods": "", "status": "Cancelled"},
+        {
+            "order_id": "O1",
+            "customer_id": "C1",
+            "ordered_at": "2024-01-03T00:00:00Z",
+            "revenue": "10.50",
+            "cost_of_goods": "5",
+            "status": "completed",
+        },
+        {
+            "order_id": "O2",
+            "customer_id": "C2",
+            "ordered_at": "2024-01-04T00:00:00Z",
+            "revenue": "0",
+            "cost_of_goods": "",
+            "status": "Cancelled",
+        },
     ],
     "survey_responses": [
-        {"response_id": "S1", "customer_id": "C1", "responded_at": "2024-01-04T00:00:00Z", "nps_score": "9",
-         "csat_score": "5", "touchpoint": "website"},
-        {"response_id": "S2", "customer_id": "C2", "responded_at": "2024-01-04T00:00:00Z", "nps_score": "",
-         "csat_score": "3"},
+        {
+            "response_id": "S1",
+            "customer_id": "C1",
+            "responded_at": "2024-01-04T00:00:00Z",
+            "nps_score": "9",
+            "csat_score": "5",
+            "touchpoint": "website",
+        },
+        {
+            "response_id": "S2",
+            "customer_id": "C2",
+            "responded_at": "2024-01-04T00:00:00Z",
+            "nps_score": "",
+            "csat_score": "3",
+        },
     ],
     "referrals": [
-        {"referral_id": "R1", "referrer_customer_id": "C1", "referred_customer_id": "C3",
-         "sent_at": "2024-01-02T00:00:00Z", "converted_at": "2024-01-03T14:00:00Z", "channel": "email"},
+        {
+            "referral_id": "R1",
+            "referrer_customer_id": "C1",
+            "referred_customer_id": "C3",
+            "sent_at": "2024-01-02T00:00:00Z",
+            "converted_at": "2024-01-03T14:00:00Z",
+            "channel": "email",
+        },
         {"referral_id": "R2", "referrer_customer_id": "C1", "sent_at": "2024-01-02T00:00:00Z", "channel": "social"},
     ],
     "support_tickets": [
-        {"ticket_id": "T1", "customer_id": "C1", "opened_at": "2024-01-05T00:00:00Z", "category": "billing",
-         "channel": "chat"},
+        {
+            "ticket_id": "T1",
+            "customer_id": "C1",
+            "opened_at": "2024-01-05T00:00:00Z",
+            "category": "billing",
+            "channel": "chat",
+        },
     ],
     "experiments": [
-        {"experiment_id": "X1", "name": "checkout", "primary_metric": "revenue", "metric_window_days": "30",
-         "started_at": "2024-01-01T00:00:00Z", "ended_at": "2026-12-31T00:00:00Z"},
+        {
+            "experiment_id": "X1",
+            "name": "checkout",
+            "primary_metric": "revenue",
+            "metric_window_days": "30",
+            "started_at": "2024-01-01T00:00:00Z",
+            "ended_at": "2026-12-31T00:00:00Z",
+        },
     ],
     "experiment_assignments": [
-        {"experiment_id": "X1", "customer_id": "C1", "assigned_at": "2024-01-02T00:00:00Z", "factor": "pricing",
-         "level": "control"},
-        {"experiment_id": "X1", "customer_id": "C1", "assigned_at": "2024-01-02T00:00:00Z", "factor": "feature",
-         "level": "on"},
+        {
+            "experiment_id": "X1",
+            "customer_id": "C1",
+            "assigned_at": "2024-01-02T00:00:00Z",
+            "factor": "pricing",
+            "level": "control",
+        },
+        {
+            "experiment_id": "X1",
+            "customer_id": "C1",
+            "assigned_at": "2024-01-02T00:00:00Z",
+            "factor": "feature",
+            "level": "on",
+        },
     ],
     "activity_costs": [
         {"period_month": "2024-01-01", "activity": "operations", "cost": "100.00", "driver": "orders"},
@@ -76,61 +155,177 @@ PLANTED = [
     ("invalid_timestamp", "customers", "C11", {"customer_id": "C11", "created_at": "yesterday"}),
     ("future_timestamp", "customers", "C12", {"customer_id": "C12", "created_at": "2026-01-02T01:00:00Z"}),
     ("too_early_timestamp", "customers", "C13", {"customer_id": "C13", "created_at": "1970-01-01T00:00:00Z"}),
-    ("too_early_timestamp", "events", "E14", {"event_id": "E14", "customer_id": "C1", "occurred_at": "1999-12-31T23:59:59Z",
-                                              "event_type": "ad_click"}),
-    ("too_early_timestamp", "support_tickets", "T13", {"ticket_id": "T13", "customer_id": "C1",
-                                                        "opened_at": "2024-02-01", "resolved_at": "1970-01-01",
-                                                        "category": "billing"}),
-    ("missing_customer_id", "events", "E10", {"event_id": "E10", "customer_id": "", "occurred_at": "2024-01-01",
-                                              "event_type": "ad_click"}),
-    ("unknown_customer", "events", "E11", {"event_id": "E11", "customer_id": "C999", "occurred_at": "2024-01-01",
-                                           "event_type": "ad_click"}),
-    ("missing_value", "events", "E12", {"event_id": "E12", "customer_id": "C1", "occurred_at": "2024-01-01",
-                                        "event_type": ""}),
-    ("invalid_timestamp", "events", "E13", {"event_id": "E13", "customer_id": "C1", "occurred_at": "2024-13-45",
-                                            "event_type": "ad_click"}),
-    ("invalid_number", "orders", "O10", {"order_id": "O10", "customer_id": "C1", "ordered_at": "2024-02-01",
-                                         "revenue": "abc", "status": "completed"}),
-    ("invalid_number", "orders", "O11", {"order_id": "O11", "customer_id": "C1", "ordered_at": "2024-02-01",
-                                         "revenue": "1e30", "status": "completed"}),
-    ("negative_amount", "orders", "O12", {"order_id": "O12", "customer_id": "C1", "ordered_at": "2024-02-01",
-                                          "revenue": "-5", "status": "completed"}),
-    ("unknown_status", "orders", "O13", {"order_id": "O13", "customer_id": "C1", "ordered_at": "2024-02-01",
-                                         "revenue": "5", "status": "shipped"}),
-    ("nps_out_of_range", "survey_responses", "S10", {"response_id": "S10", "customer_id": "C1",
-                                                      "responded_at": "2024-02-01", "nps_score": "11"}),
-    ("csat_out_of_range", "survey_responses", "S11", {"response_id": "S11", "customer_id": "C1",
-                                                       "responded_at": "2024-02-01", "csat_score": "0"}),
-    ("invalid_number", "survey_responses", "S12", {"response_id": "S12", "customer_id": "C1",
-                                                    "responded_at": "2024-02-01", "nps_score": "7.5"}),
-    ("missing_value", "survey_responses", "S13", {"response_id": "S13", "customer_id": "C1",
-                                                   "responded_at": "2024-02-01"}),
-    ("self_referral", "referrals", "R10", {"referral_id": "R10", "referrer_customer_id": "C1",
-                                           "referred_customer_id": "C1", "sent_at": "2024-02-01"}),
-    ("conversion_before_sent", "referrals", "R11", {"referral_id": "R11", "referrer_customer_id": "C1",
-                                                    "referred_customer_id": "C2", "sent_at": "2024-02-01",
-                                                    "converted_at": "2024-01-01"}),
-    ("resolved_before_opened", "support_tickets", "T10", {"ticket_id": "T10", "customer_id": "C1",
-                                                          "opened_at": "2024-02-02", "resolved_at": "2024-02-01"}),
-    ("unknown_metric", "experiments", "X10", {"experiment_id": "X10", "primary_metric": "clicks",
-                                              "metric_window_days": "7", "started_at": "2024-01-01"}),
-    ("invalid_value", "experiments", "X11", {"experiment_id": "X11", "primary_metric": "nps",
-                                             "metric_window_days": "0", "started_at": "2024-01-01"}),
-    ("ended_before_started", "experiments", "X12", {"experiment_id": "X12", "primary_metric": "nps",
-                                                    "metric_window_days": "7", "started_at": "2024-02-01",
-                                                    "ended_at": "2024-01-01"}),
-    ("unknown_experiment", "experiment_assignments", "X99|C1|pricing",
-     {"experiment_id": "X99", "customer_id": "C1", "assigned_at": "2024-01-02", "factor": "pricing",
-      "level": "control"}),
-    ("unknown_driver", "activity_costs", "2024-02-01|operations",
-     {"period_month": "2024-02-01", "activity": "operations", "cost": "10", "driver": "headcount"}),
+    (
+        "too_early_timestamp",
+        "events",
+        "E14",
+        {"event_id": "E14", "customer_id": "C1", "occurred_at": "1999-12-31T23:59:59Z", "event_type": "ad_click"},
+    ),
+    (
+        "too_early_timestamp",
+        "support_tickets",
+        "T13",
+        {
+            "ticket_id": "T13",
+            "customer_id": "C1",
+            "opened_at": "2024-02-01",
+            "resolved_at": "1970-01-01",
+            "category": "billing",
+        },
+    ),
+    (
+        "missing_customer_id",
+        "events",
+        "E10",
+        {"event_id": "E10", "customer_id": "", "occurred_at": "2024-01-01", "event_type": "ad_click"},
+    ),
+    (
+        "unknown_customer",
+        "events",
+        "E11",
+        {"event_id": "E11", "customer_id": "C999", "occurred_at": "2024-01-01", "event_type": "ad_click"},
+    ),
+    (
+        "missing_value",
+        "events",
+        "E12",
+        {"event_id": "E12", "customer_id": "C1", "occurred_at": "2024-01-01", "event_type": ""},
+    ),
+    (
+        "invalid_timestamp",
+        "events",
+        "E13",
+        {"event_id": "E13", "customer_id": "C1", "occurred_at": "2024-13-45", "event_type": "ad_click"},
+    ),
+    (
+        "invalid_number",
+        "orders",
+        "O10",
+        {"order_id": "O10", "customer_id": "C1", "ordered_at": "2024-02-01", "revenue": "abc", "status": "completed"},
+    ),
+    (
+        "invalid_number",
+        "orders",
+        "O11",
+        {"order_id": "O11", "customer_id": "C1", "ordered_at": "2024-02-01", "revenue": "1e30", "status": "completed"},
+    ),
+    (
+        "negative_amount",
+        "orders",
+        "O12",
+        {"order_id": "O12", "customer_id": "C1", "ordered_at": "2024-02-01", "revenue": "-5", "status": "completed"},
+    ),
+    (
+        "unknown_status",
+        "orders",
+        "O13",
+        {"order_id": "O13", "customer_id": "C1", "ordered_at": "2024-02-01", "revenue": "5", "status": "shipped"},
+    ),
+    (
+        "nps_out_of_range",
+        "survey_responses",
+        "S10",
+        {"response_id": "S10", "customer_id": "C1", "responded_at": "2024-02-01", "nps_score": "11"},
+    ),
+    (
+        "csat_out_of_range",
+        "survey_responses",
+        "S11",
+        {"response_id": "S11", "customer_id": "C1", "responded_at": "2024-02-01", "csat_score": "0"},
+    ),
+    (
+        "invalid_number",
+        "survey_responses",
+        "S12",
+        {"response_id": "S12", "customer_id": "C1", "responded_at": "2024-02-01", "nps_score": "7.5"},
+    ),
+    (
+        "missing_value",
+        "survey_responses",
+        "S13",
+        {"response_id": "S13", "customer_id": "C1", "responded_at": "2024-02-01"},
+    ),
+    (
+        "self_referral",
+        "referrals",
+        "R10",
+        {"referral_id": "R10", "referrer_customer_id": "C1", "referred_customer_id": "C1", "sent_at": "2024-02-01"},
+    ),
+    (
+        "conversion_before_sent",
+        "referrals",
+        "R11",
+        {
+            "referral_id": "R11",
+            "referrer_customer_id": "C1",
+            "referred_customer_id": "C2",
+            "sent_at": "2024-02-01",
+            "converted_at": "2024-01-01",
+        },
+    ),
+    (
+        "resolved_before_opened",
+        "support_tickets",
+        "T10",
+        {"ticket_id": "T10", "customer_id": "C1", "opened_at": "2024-02-02", "resolved_at": "2024-02-01"},
+    ),
+    (
+        "unknown_metric",
+        "experiments",
+        "X10",
+        {"experiment_id": "X10", "primary_metric": "clicks", "metric_window_days": "7", "started_at": "2024-01-01"},
+    ),
+    (
+        "invalid_value",
+        "experiments",
+        "X11",
+        {"experiment_id": "X11", "primary_metric": "nps", "metric_window_days": "0", "started_at": "2024-01-01"},
+    ),
+    (
+        "ended_before_started",
+        "experiments",
+        "X12",
+        {
+            "experiment_id": "X12",
+            "primary_metric": "nps",
+            "metric_window_days": "7",
+            "started_at": "2024-02-01",
+            "ended_at": "2024-01-01",
+        },
+    ),
+    (
+        "unknown_experiment",
+        "experiment_assignments",
+        "X99|C1|pricing",
+        {
+            "experiment_id": "X99",
+            "customer_id": "C1",
+            "assigned_at": "2024-01-02",
+            "factor": "pricing",
+            "level": "control",
+        },
+    ),
+    (
+        "unknown_driver",
+        "activity_costs",
+        "2024-02-01|operations",
+        {"period_month": "2024-02-01", "activity": "operations", "cost": "10", "driver": "headcount"},
+    ),
     # an exact copy of C1 (the timestamp written differently is the same instant)
-    ("duplicate", "customers", "C1", {"customer_id": "C1", "created_at": "2024-01-01 00:00:00", "country": "DE",
-                                      "acquisition_channel": "email"}),
+    (
+        "duplicate",
+        "customers",
+        "C1",
+        {"customer_id": "C1", "created_at": "2024-01-01 00:00:00", "country": "DE", "acquisition_channel": "email"},
+    ),
 ]
 # A later file changes C2's country: the later file wins, the earlier C2 row is a duplicate_key.
-UPDATED_C2 = {"customer_id": "C2", "created_at": "2024-01-02T10:00:00Z", "country": "BE",
-              "acquisition_channel": "paid_search"}
+UPDATED_C2 = {
+    "customer_id": "C2",
+    "created_at": "2024-01-02T10:00:00Z",
+    "country": "BE",
+    "acquisition_channel": "paid_search",
+}
 REASONS = sorted({reason for reason, *_ in PLANTED} | {"duplicate_key"})
 
 
@@ -162,8 +357,11 @@ def test_every_reason_is_planted():
 def test_planted_row_is_rejected_with_its_reason(dirty_build, reason, table, source_key, row):
     _, db = dirty_build
     key_filter = "source_key is null" if source_key is None else "source_key = ?"
-    found = query(db, f"select reason from rejected_rows where source_table = ? and {key_filter}",
-                  [table] + ([] if source_key is None else [source_key]))
+    found = query(
+        db,
+        f"select reason from rejected_rows where source_table = ? and {key_filter}",
+        [table] + ([] if source_key is None else [source_key]),
+    )
     assert found == [(reason,)]
 
 
@@ -192,8 +390,10 @@ def test_clean_rows_are_typed_trimmed_and_utc(dirty_build):
     assert query(db, "select cast(occurred_at as varchar) from stg_events where event_id = 'E2'") == [
         ("2024-01-01 00:30:00",)
     ]
-    assert query(db, "select cast(created_at as varchar), country, acquisition_channel from stg_customers "
-                     "where customer_id = 'C3'") == [("2024-01-03 14:00:00", "Bosnia,\nHerzegovina", "referral")]
+    assert query(
+        db,
+        "select cast(created_at as varchar), country, acquisition_channel from stg_customers where customer_id = 'C3'",
+    ) == [("2024-01-03 14:00:00", "Bosnia,\nHerzegovina", "referral")]
     assert query(db, "select status, revenue, cost_of_goods from stg_orders where order_id = 'O2'") == [
         ("cancelled", 0, None)
     ]
@@ -215,8 +415,12 @@ def test_unknown_tracking_values_are_kept_and_warned(dirty_build, tmp_path):
 def test_missing_column_stops_the_build_naming_table_file_and_column(tmp_path):
     raw = tmp_path / "raw"
     write_tables(raw, CLEAN)
-    broken = write_csv(raw / "orders" / "part-2.csv", "orders", CLEAN["orders"],
-                       columns=["order_id", "customer_id", "ordered_at", "cost_of_goods", "status"])
+    broken = write_csv(
+        raw / "orders" / "part-2.csv",
+        "orders",
+        CLEAN["orders"],
+        columns=["order_id", "customer_id", "ordered_at", "cost_of_goods", "status"],
+    )
     result = run_dbt(["build"], raw, tmp_path / "w.duckdb", tmp_path)
     assert result.returncode != 0
     output = result.stdout + result.stderr

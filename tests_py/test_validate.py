@@ -19,12 +19,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import write_tables
 from journey_metrics import validate
 from journey_metrics.paths import REPO_ROOT
 from journey_metrics.validation import sql, suites
 from journey_metrics.validation.raw import read_raw
 from journey_metrics.validation.sql import nanoseconds
+
+from helpers import write_tables
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +51,20 @@ def committed_files(root: Path) -> dict[str, Path]:
 
 def test_demo_build_passes_and_writes_data_docs(demo, gx_dir):
     result = subprocess.run(
-        [sys.executable, "-m", "journey_metrics.validate",
-         "--db", str(demo.db), "--raw-dir", str(demo.raw_dir), "--gx-dir", str(gx_dir)],
-        cwd=REPO_ROOT, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "journey_metrics.validate",
+            "--db",
+            str(demo.db),
+            "--raw-dir",
+            str(demo.raw_dir),
+            "--gx-dir",
+            str(gx_dir),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
@@ -80,37 +92,77 @@ def test_a_corrupted_mart_fails_naming_table_and_expectation(demo, gx_dir, tmp_p
     db = tmp_path / demo.db.name  # same file name: views name their catalog after it
     shutil.copy(demo.db, db)
     with duckdb.connect(str(db)) as con:
-        con.execute("update mart_nps_monthly set nps = 150 where response_month = (select min(response_month) from mart_nps_monthly)")
+        con.execute(
+            "update mart_nps_monthly set nps = 150 "
+            "where response_month = (select min(response_month) from mart_nps_monthly)"
+        )
         con.execute("""
             update mart_stage_funnel set customers = customers + 100000
             where stage_order = (select max(stage_order) from mart_stage_funnel)
         """)
 
-    code, out = run_main(capsys, "--db", str(db), "--raw-dir", str(demo.raw_dir), "--gx-dir", str(gx_dir),
-                         "--suites", "staging,marts", "--no-docs")
+    code, out = run_main(
+        capsys,
+        "--db",
+        str(db),
+        "--raw-dir",
+        str(demo.raw_dir),
+        "--gx-dir",
+        str(gx_dir),
+        "--suites",
+        "staging,marts",
+        "--no-docs",
+    )
 
     assert code == 1, out
     assert "FAILED" in out
     assert "  mart_nps_monthly\n    ERROR   expect_column_values_to_be_between [nps]: 1 of " in out
     assert "e.g. 150" in out
-    assert "  mart_stage_funnel\n    ERROR   expect_column_values_to_be_between [customers_change_from_previous_stage]" in out
-    assert "staging   9 tables" in out and "expectation(s) failed in marts.mart_nps_monthly, marts.mart_stage_funnel" in out
+    assert (
+        "  mart_stage_funnel\n    ERROR   expect_column_values_to_be_between [customers_change_from_previous_stage]"
+        in out
+    )
+    assert (
+        "staging   9 tables" in out
+        and "expectation(s) failed in marts.mart_nps_monthly, marts.mart_stage_funnel" in out
+    )
     # validate opened the copy read-only and closed it: a writer may open it again.
     duckdb.connect(str(db)).close()
 
 
 def small_raw(tmp_path: Path) -> Path:
     raw = tmp_path / "raw"
-    write_tables(raw, {
-        "customers": [{"customer_id": f"C{i}", "created_at": "2024-01-01T00:00:00Z", "country": "NL"} for i in range(3)],
-        "orders": [
-            {"order_id": "O1", "customer_id": "C0", "ordered_at": "2024-02-01T10:00:00+01:00", "revenue": "10.50",
-             "status": "completed"},
-            {"order_id": "O2", "customer_id": "C1", "ordered_at": "yesterday", "revenue": "ten",
-             "status": "completed"},
-            {"order_id": None, "customer_id": "C2", "ordered_at": "2024-02-03", "revenue": "3", "status": "completed"},
-        ],
-    })
+    write_tables(
+        raw,
+        {
+            "customers": [
+                {"customer_id": f"C{i}", "created_at": "2024-01-01T00:00:00Z", "country": "NL"} for i in range(3)
+            ],
+            "orders": [
+                {
+                    "order_id": "O1",
+                    "customer_id": "C0",
+                    "ordered_at": "2024-02-01T10:00:00+01:00",
+                    "revenue": "10.50",
+                    "status": "completed",
+                },
+                {
+                    "order_id": "O2",
+                    "customer_id": "C1",
+                    "ordered_at": "yesterday",
+                    "revenue": "ten",
+                    "status": "completed",
+                },
+                {
+                    "order_id": None,
+                    "customer_id": "C2",
+                    "ordered_at": "2024-02-03",
+                    "revenue": "3",
+                    "status": "completed",
+                },
+            ],
+        },
+    )
     return raw
 
 
@@ -146,11 +198,15 @@ def test_a_missing_raw_column_is_an_error(tmp_path, gx_dir, capsys):
 
 AS_OF = dt.datetime(2026, 1, 1)
 NOT_NULL, UNIQUE, COMPOUND_UNIQUE = (
-    "expect_column_values_to_not_be_null", "expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_unique",
+    "expect_compound_columns_to_be_unique",
 )
 BETWEEN, IN_SET = "expect_column_values_to_be_between", "expect_column_values_to_be_in_set"
 PAIR_GREATER, PAIR_EQUAL = "expect_column_pair_values_a_to_be_greater_than_b", "expect_column_pair_values_to_be_equal"
-NPS_150 = "update mart_nps_monthly set nps = 150 where response_month = (select min(response_month) from mart_nps_monthly)"
+NPS_150 = (
+    "update mart_nps_monthly set nps = 150 where response_month = (select min(response_month) from mart_nps_monthly)"
+)
 
 
 def _as_table(con, view: str) -> None:
@@ -161,7 +217,9 @@ def _as_table(con, view: str) -> None:
 
 
 def _nth(con, table: str, key: str, n: int) -> str:
-    return con.execute(f"select {key} from {table} where {key} is not null order by {key} limit 1 offset {n}").fetchone()[0]
+    return con.execute(
+        f"select {key} from {table} where {key} is not null order by {key} limit 1 offset {n}"
+    ).fetchone()[0]
 
 
 @pytest.fixture(scope="module")
@@ -174,8 +232,12 @@ def corrupted(demo, tmp_path_factory) -> Path:
             _as_table(con, view)
         first, second = _nth(con, "stg_orders", "order_id", 0), _nth(con, "stg_orders", "order_id", 1)
         con.execute(f"insert into stg_orders select * from stg_orders where order_id in ('{first}', '{second}')")
-        for n, change in ((10, "order_id = null"), (20, "ordered_at = timestamp '1999-12-31 23:00:00'"),
-                          (30, "ordered_at = timestamp '2099-01-01'"), (40, "customer_id = 'NOPE'")):
+        for n, change in (
+            (10, "order_id = null"),
+            (20, "ordered_at = timestamp '1999-12-31 23:00:00'"),
+            (30, "ordered_at = timestamp '2099-01-01'"),
+            (40, "customer_id = 'NOPE'"),
+        ):
             con.execute(f"update stg_orders set {change} where order_id = '{_nth(con, 'stg_orders', 'order_id', n)}'")
         responses = [_nth(con, "stg_survey_responses", "response_id", n) for n in (0, 1, 2)]
         con.execute(f"update stg_survey_responses set nps_score = 11 where response_id = '{responses[0]}'")
@@ -183,31 +245,52 @@ def corrupted(demo, tmp_path_factory) -> Path:
         con.execute(f"update stg_survey_responses set nps_score = null where response_id = '{responses[2]}'")
         # activity_costs (period_month, activity): one repeated row, two rows repeating with a null
         # activity (still considered), one row of nulls only (ignored).
-        con.execute("insert into stg_activity_costs select * from stg_activity_costs order by period_month, activity limit 1")
+        con.execute(
+            "insert into stg_activity_costs select * from stg_activity_costs order by period_month, activity limit 1"
+        )
         con.execute("""
             update stg_activity_costs set activity = null
             where period_month = (select max(period_month) from stg_activity_costs)
                 and activity in (select distinct activity from stg_activity_costs order by activity limit 2)
         """)
-        con.execute("update stg_activity_costs set period_month = null, activity = null "
-                    "where period_month = (select min(period_month) from stg_activity_costs) and activity = "
-                    "(select max(activity) from stg_activity_costs)")
+        con.execute(
+            "update stg_activity_costs set period_month = null, activity = null "
+            "where period_month = (select min(period_month) from stg_activity_costs) and activity = "
+            "(select max(activity) from stg_activity_costs)"
+        )
         con.execute(NPS_150)
-        con.execute("update mart_nps_monthly set ci_low = nps + 1 "
-                    "where response_month = (select max(response_month) from mart_nps_monthly)")
+        con.execute(
+            "update mart_nps_monthly set ci_low = nps + 1 "
+            "where response_month = (select max(response_month) from mart_nps_monthly)"
+        )
         con.execute("""update mart_nps_monthly set ci_high = null
-                       where response_month = (select response_month from mart_nps_monthly order by 1 limit 1 offset 1)""")
+                       where response_month = (
+                           select response_month from mart_nps_monthly order by 1 limit 1 offset 1
+                       )""")
         customers = [_nth(con, "clv_predictions", "customer_id", n) for n in range(6)]
-        for customer, change in zip(customers, ("predicted_clv = 'nan'::double", "predicted_clv = 'inf'::double",
-                                                "predicted_clv = '-inf'::double", "predicted_clv = -5",
-                                                "predicted_clv = null", "probability_alive = 1.5"), strict=True):
+        for customer, change in zip(
+            customers,
+            (
+                "predicted_clv = 'nan'::double",
+                "predicted_clv = 'inf'::double",
+                "predicted_clv = '-inf'::double",
+                "predicted_clv = -5",
+                "predicted_clv = null",
+                "probability_alive = 1.5",
+            ),
+            strict=True,
+        ):
             con.execute(f"update clv_predictions set {change} where customer_id = '{customer}'")
         con.execute("insert into customer_segments select * from customer_segments order by customer_id limit 1")
-        con.execute("update customer_segments set customer_id = 'GHOST' "
-                    "where customer_id = (select max(customer_id) from customer_segments)")
+        con.execute(
+            "update customer_segments set customer_id = 'GHOST' "
+            "where customer_id = (select max(customer_id) from customer_segments)"
+        )
         con.execute("delete from experiment_cells where cell = (select min(cell) from experiment_cells)")
-        con.execute("update mart_stage_funnel set customers = customers + 100000 "
-                    "where stage_order = (select max(stage_order) from mart_stage_funnel)")
+        con.execute(
+            "update mart_stage_funnel set customers = customers + 100000 "
+            "where stage_order = (select max(stage_order) from mart_stage_funnel)"
+        )
     return db
 
 
@@ -241,7 +324,9 @@ def result_of(outcome, suite: str, kind: str, columns: str):
     found = []
     for r in outcome.results[suite].results:
         kwargs = r.expectation_config.kwargs
-        names = kwargs.get("column") or ", ".join(kwargs.get("column_list") or [kwargs.get("column_A"), kwargs.get("column_B")])
+        names = kwargs.get("column") or ", ".join(
+            kwargs.get("column_list") or [kwargs.get("column_A"), kwargs.get("column_B")]
+        )
         if r.expectation_config.type == kind and names == columns:
             found.append(r)
     assert len(found) == 1, (suite, kind, columns, found)
@@ -267,7 +352,9 @@ def assert_result(result, *, unexpected: int, element: int, failing: list | None
     assert len(shown) == min(validate.EXAMPLES, unexpected), r
     if failing is not None:
         for value in shown:
-            value = list(value.values()) if isinstance(value, dict) else list(value) if isinstance(value, tuple) else value
+            value = (
+                list(value.values()) if isinstance(value, dict) else list(value) if isinstance(value, tuple) else value
+            )
             assert any(same(value, f) for f in failing), (value, failing)
 
 
@@ -290,8 +377,13 @@ def test_staging_checks_count_like_pandas(corrupted, corrupted_run):
     latest = AS_OF + suites.FUTURE_MARGIN
     ordered = orders["ordered_at"]
     outside = ordered[(ordered < suites.EARLIEST_TIMESTAMP) | (ordered > latest)]
-    assert_result(result_of(outcome, "staging.stg_orders", BETWEEN, "ordered_at"),
-                  unexpected=len(outside), element=n, failing=list(outside), missing=int(ordered.isna().sum()))
+    assert_result(
+        result_of(outcome, "staging.stg_orders", BETWEEN, "ordered_at"),
+        unexpected=len(outside),
+        element=n,
+        failing=list(outside),
+        missing=int(ordered.isna().sum()),
+    )
     assert len(outside) == 2
     unknown = orders[orders["customer_id"].notna() & ~orders["customer_id"].isin(known)]
     flag = result_of(outcome, "staging.stg_orders", IN_SET, "is_customer_id_unknown")
@@ -302,47 +394,82 @@ def test_staging_checks_count_like_pandas(corrupted, corrupted_run):
     for column, (low, high) in (("nps_score", (0, 10)), ("csat_score", (1, 5))):
         values = responses[column]
         bad = values[values.notna() & ((values < low) | (values > high))]
-        assert_result(result_of(outcome, "staging.stg_survey_responses", BETWEEN, column),
-                      unexpected=len(bad), element=len(values), failing=list(bad), missing=int(values.isna().sum()))
+        assert_result(
+            result_of(outcome, "staging.stg_survey_responses", BETWEEN, column),
+            unexpected=len(bad),
+            element=len(values),
+            failing=list(bad),
+            missing=int(values.isna().sum()),
+        )
         assert len(bad) == 1
 
     costs = frame(corrupted, "select period_month, activity from stg_activity_costs")
     considered = costs[costs["period_month"].notna() | costs["activity"].notna()]
     repeats = considered[considered.duplicated(keep=False)]
-    assert_result(result_of(outcome, "staging.stg_activity_costs", COMPOUND_UNIQUE, "period_month, activity"),
-                  unexpected=len(repeats), element=len(costs), failing=rows(repeats), missing=len(costs) - len(considered))
+    assert_result(
+        result_of(outcome, "staging.stg_activity_costs", COMPOUND_UNIQUE, "period_month, activity"),
+        unexpected=len(repeats),
+        element=len(costs),
+        failing=rows(repeats),
+        missing=len(costs) - len(considered),
+    )
     assert len(repeats) == 4 and len(costs) - len(considered) == 1
 
 
 def test_mart_checks_count_like_pandas(corrupted, corrupted_run):
     outcome, _ = corrupted_run
     nps = frame(corrupted, "select nps, ci_low, ci_high from mart_nps_monthly")
-    assert_result(result_of(outcome, "marts.mart_nps_monthly", BETWEEN, "nps"),
-                  unexpected=int(((nps["nps"] < -100) | (nps["nps"] > 100)).sum()), element=len(nps), failing=[150])
+    assert_result(
+        result_of(outcome, "marts.mart_nps_monthly", BETWEEN, "nps"),
+        unexpected=int(((nps["nps"] < -100) | (nps["nps"] > 100)).sum()),
+        element=len(nps),
+        failing=[150],
+    )
     for high, low in (("nps", "ci_low"), ("ci_high", "nps")):
         both = nps[nps[high].notna() & nps[low].notna()]
         bad = both[~(both[high] >= both[low])]
-        assert_result(result_of(outcome, "marts.mart_nps_monthly", PAIR_GREATER, f"{high}, {low}"),
-                      unexpected=len(bad), element=len(nps), failing=rows(bad[[high, low]]), missing=len(nps) - len(both))
+        assert_result(
+            result_of(outcome, "marts.mart_nps_monthly", PAIR_GREATER, f"{high}, {low}"),
+            unexpected=len(bad),
+            element=len(nps),
+            failing=rows(bad[[high, low]]),
+            missing=len(nps) - len(both),
+        )
         assert len(bad) == 1
 
-    clv = frame(corrupted, "select predicted_clv, predicted_clv is null as is_null, probability_alive "
-                           "from clv_predictions")
+    clv = frame(
+        corrupted, "select predicted_clv, predicted_clv is null as is_null, probability_alive from clv_predictions"
+    )
     value, n = clv["predicted_clv"], len(clv)
-    assert_result(result_of(outcome, "marts.clv_predictions", NOT_NULL, "predicted_clv"),
-                  unexpected=2, element=n)  # NaN and null: both missing to pandas
+    assert_result(
+        result_of(outcome, "marts.clv_predictions", NOT_NULL, "predicted_clv"), unexpected=2, element=n
+    )  # NaN and null: both missing to pandas
     assert int(value.isna().sum()) == 2
     negative = value[value < 0]
-    assert_result(result_of(outcome, "marts.clv_predictions", BETWEEN, "predicted_clv"),
-                  unexpected=len(negative), element=n, failing=list(negative), missing=2)
+    assert_result(
+        result_of(outcome, "marts.clv_predictions", BETWEEN, "predicted_clv"),
+        unexpected=len(negative),
+        element=n,
+        failing=list(negative),
+        missing=2,
+    )
     assert len(negative) == 2  # -inf and -5; +inf is >= 0
     not_finite = clv[~clv["is_null"] & ~np.isfinite(value.fillna(np.inf))]  # NaN, +inf, -inf
-    assert_result(result_of(outcome, "marts.clv_predictions", IN_SET, "is_predicted_clv_finite"),
-                  unexpected=len(not_finite), element=n, failing=[False], missing=1)
+    assert_result(
+        result_of(outcome, "marts.clv_predictions", IN_SET, "is_predicted_clv_finite"),
+        unexpected=len(not_finite),
+        element=n,
+        failing=[False],
+        missing=1,
+    )
     assert len(not_finite) == 3
     alive = clv["probability_alive"]
-    assert_result(result_of(outcome, "marts.clv_predictions", BETWEEN, "probability_alive"),
-                  unexpected=int(((alive < 0) | (alive > 1)).sum()), element=n, failing=[1.5])
+    assert_result(
+        result_of(outcome, "marts.clv_predictions", BETWEEN, "probability_alive"),
+        unexpected=int(((alive < 0) | (alive > 1)).sum()),
+        element=n,
+        failing=[1.5],
+    )
 
     segments = frame(corrupted, "select customer_id from customer_segments")
     customers = frame(corrupted, "select customer_id from stg_customers")
@@ -350,27 +477,53 @@ def test_mart_checks_count_like_pandas(corrupted, corrupted_run):
     everyone = set(customers["customer_id"]) | set(segments["customer_id"])
     counts = {c: int(per_customer.get(c, 0)) for c in everyone}
     wrong = {c: k for c, k in counts.items() if k != 1}
-    assert_result(result_of(outcome, "marts.customer_segments", BETWEEN, "segments"),
-                  unexpected=len(wrong), element=len(everyone), failing=list(wrong.values()))
+    assert_result(
+        result_of(outcome, "marts.customer_segments", BETWEEN, "segments"),
+        unexpected=len(wrong),
+        element=len(everyone),
+        failing=list(wrong.values()),
+    )
     assert sorted(wrong.values()) == [0, 2]
-    assert_result(result_of(outcome, "marts.customer_segments", IN_SET, "is_customer_unknown"),
-                  unexpected=len(everyone - set(customers["customer_id"])), element=len(everyone), failing=[True])
+    assert_result(
+        result_of(outcome, "marts.customer_segments", IN_SET, "is_customer_unknown"),
+        unexpected=len(everyone - set(customers["customer_id"])),
+        element=len(everyone),
+        failing=[True],
+    )
 
-    funnel = frame(corrupted, "select cohort_month, customers from mart_stage_funnel order by cohort_month, stage_order")
+    funnel = frame(
+        corrupted, "select cohort_month, customers from mart_stage_funnel order by cohort_month, stage_order"
+    )
     growth = funnel.groupby("cohort_month")["customers"].diff()
-    assert_result(result_of(outcome, "marts.mart_stage_funnel", BETWEEN, "customers_change_from_previous_stage"),
-                  unexpected=int((growth > 0).sum()), element=len(funnel), failing=list(growth[growth > 0]),
-                  missing=int(growth.isna().sum()))
+    assert_result(
+        result_of(outcome, "marts.mart_stage_funnel", BETWEEN, "customers_change_from_previous_stage"),
+        unexpected=int((growth > 0).sum()),
+        element=len(funnel),
+        failing=list(growth[growth > 0]),
+        missing=int(growth.isna().sum()),
+    )
 
-    cells = frame(corrupted, "select experiment_id, metric, count(distinct cell) as cells from experiment_cells group by all")
-    design = frame(corrupted, """
+    cells = frame(
+        corrupted, "select experiment_id, metric, count(distinct cell) as cells from experiment_cells group by all"
+    )
+    design = frame(
+        corrupted,
+        """
         select experiment_id, cast(product(levels) as bigint) as design_cells
-        from (select experiment_id, factor, count(distinct level) as levels from stg_experiment_assignments group by all)
-        group by all""")
+        from (
+            select experiment_id, factor, count(distinct level) as levels
+            from stg_experiment_assignments group by all
+        )
+        group by all""",
+    )
     both = cells.merge(design, on="experiment_id", how="outer").fillna(0)
     off = both[both["cells"] != both["design_cells"]]
-    assert_result(result_of(outcome, "marts.experiment_cells", PAIR_EQUAL, "cells, design_cells"),
-                  unexpected=len(off), element=len(both), failing=rows(off[["cells", "design_cells"]]))
+    assert_result(
+        result_of(outcome, "marts.experiment_cells", PAIR_EQUAL, "cells, design_cells"),
+        unexpected=len(off),
+        element=len(both),
+        failing=rows(off[["cells", "design_cells"]]),
+    )
     assert len(off) >= 1
 
 
@@ -388,8 +541,10 @@ def test_gx_is_given_the_examples_not_the_tables(corrupted_run, gx_dir):
     by_type = {r["expectation_config"]["type"]: r for r in stored["results"]}
     orders = outcome.results["staging.stg_orders"]
     assert by_type[UNIQUE]["result"]["unexpected_count"] == 4
-    assert by_type[UNIQUE]["result"]["element_count"] == \
-        result_of(outcome, "staging.stg_orders", UNIQUE, "order_id").result["element_count"]
+    assert (
+        by_type[UNIQUE]["result"]["element_count"]
+        == result_of(outcome, "staging.stg_orders", UNIQUE, "order_id").result["element_count"]
+    )
     assert stored["statistics"]["unsuccessful_expectations"] == sum(not r.success for r in orders.results) == 4
     assert "DuckDB SQL" in stored["meta"]["batch_parameters"]["counts"]
 
@@ -408,8 +563,11 @@ def _assert_counts_equal_gx_on_whole_frames(con, outcome, checks, parameters) ->
     source = context.data_sources.add_pandas("whole")
     compared = 0
     for check in checks:
-        batch = (source.add_dataframe_asset(check.suite_name).add_batch_definition_whole_dataframe("all")
-                 .get_batch(batch_parameters={"dataframe": nanoseconds(con.execute(check.sql).df())}))
+        batch = (
+            source.add_dataframe_asset(check.suite_name)
+            .add_batch_definition_whole_dataframe("all")
+            .get_batch(batch_parameters={"dataframe": nanoseconds(con.execute(check.sql).df())})
+        )
         suite = gx.ExpectationSuite(name=check.suite_name, expectations=check.expectations())
         whole = {_key(r): r for r in batch.validate(suite, expectation_parameters=parameters).results}
         mine = outcome.results[check.suite_name].results
@@ -453,9 +611,10 @@ def planted_raw(tmp_path: Path) -> Path:
             ('P2', 'C1', timestamptz '2024-03-02 10:00:00+00', 'nan'::double, 2.0::double, 'completed'),
             ('O1', 'C2', null, 3.0::double, 1e20::double, 'completed'))
             as t(order_id, customer_id, ordered_at, revenue, cost_of_goods, status))
-            to '{orders / 'native.parquet'}' (format parquet)""")
+            to '{orders / "native.parquet"}' (format parquet)""")
         con.execute(f"""copy (select * from (values ('P3', 'C0', 'bad', '1', '1'), (null, 'C0', '2024-01-01', '2', '2'))
-            as t(order_id, customer_id, ordered_at, revenue, cost_of_goods)) to '{orders / 'text.parquet'}' (format parquet)""")
+            as t(order_id, customer_id, ordered_at, revenue, cost_of_goods))
+            to '{orders / "text.parquet"}' (format parquet)""")
     return raw
 
 
@@ -469,12 +628,18 @@ def test_raw_checks_count_planted_problems_in_csv_and_parquet(tmp_path, gx_dir, 
     assert "'missing column(s) status' (table='orders', file='orders/text.parquet')" in out
     assert "WARNING expect_column_values_to_not_be_null [order_id]: 2 of 8 rows failed" in out
     # O1 is in the CSV and in native.parquet: both rows, in order of order_id, then file.
-    assert ("WARNING expect_column_values_to_be_unique [order_id]: 2 of 8 rows failed (25%); "
-            "e.g. 'O1' (source_file='orders/native.parquet'); 'O1' (source_file='orders/part-1.csv')") in out
-    assert ("WARNING expect_column_values_to_be_null [ordered_at__unparseable]: 2 of 8 rows failed (25%); "
-            "e.g. 'yesterday' (order_id='O2', source_file='orders/part-1.csv'); 'bad' (order_id='P3'") in out
-    assert ("WARNING expect_column_values_to_be_null [revenue__unparseable]: 2 of 8 rows failed (25%); "
-            "e.g. 'ten' (order_id='O2', source_file='orders/part-1.csv'); 'nan' (order_id='P2'") in out
+    assert (
+        "WARNING expect_column_values_to_be_unique [order_id]: 2 of 8 rows failed (25%); "
+        "e.g. 'O1' (source_file='orders/native.parquet'); 'O1' (source_file='orders/part-1.csv')"
+    ) in out
+    assert (
+        "WARNING expect_column_values_to_be_null [ordered_at__unparseable]: 2 of 8 rows failed (25%); "
+        "e.g. 'yesterday' (order_id='O2', source_file='orders/part-1.csv'); 'bad' (order_id='P3'"
+    ) in out
+    assert (
+        "WARNING expect_column_values_to_be_null [revenue__unparseable]: 2 of 8 rows failed (25%); "
+        "e.g. 'ten' (order_id='O2', source_file='orders/part-1.csv'); 'nan' (order_id='P2'"
+    ) in out
     assert "WARNING expect_column_values_to_be_null [cost_of_goods__unparseable]: 1 of 8 rows failed" in out
     assert "'1e+20' (order_id='O1', source_file='orders/native.parquet')" in out
 
@@ -486,7 +651,8 @@ def test_native_parquet_types_are_judged_as_their_text(tmp_path, gx_dir, capsys)
         ('O1', 'C0', timestamptz '2024-03-01 10:00:00+00', '1', '1', 'completed', date '2024-01-01'),
         ('O2', 'C0', timestamptz 'infinity', '1', '1', 'completed', date 'infinity'),
         ('O3', 'C0', timestamptz '-infinity', '1', '1', 'completed', date '5877642-06-25 (BC)'),
-        ('O4', 'C0', cast(timestamp '290000-01-01 00:00:00' as timestamptz), '1', '1', 'completed', date '0044-03-15 (BC)'),
+        ('O4', 'C0', cast(timestamp '290000-01-01 00:00:00' as timestamptz), '1', '1', 'completed',
+            date '0044-03-15 (BC)'),
         ('O5', 'C0', cast(timestamp '0044-03-15 (BC) 10:00:00' as timestamptz), '1', '1', 'completed', null))
         as t(order_id, customer_id, ordered_at, revenue, cost_of_goods, status, period_month)"""
     outputs = []
@@ -494,9 +660,13 @@ def test_native_parquet_types_are_judged_as_their_text(tmp_path, gx_dir, capsys)
         raw = small_raw(tmp_path / suffix)
         with duckdb.connect() as con:
             con.execute("set TimeZone = 'UTC'")
-            con.execute(f"copy (select * exclude (period_month) from {rows}) to '{raw / 'orders' / ('more.' + suffix)}'")
-            con.execute(f"copy (select period_month, 'ops' as activity, '1' as cost, 'x' as driver from {rows}) "
-                        f"to '{raw / 'activity_costs' / ('more.' + suffix)}'")
+            con.execute(
+                f"copy (select * exclude (period_month) from {rows}) to '{raw / 'orders' / ('more.' + suffix)}'"
+            )
+            con.execute(
+                f"copy (select period_month, 'ops' as activity, '1' as cost, 'x' as driver from {rows}) "
+                f"to '{raw / 'activity_costs' / ('more.' + suffix)}'"
+            )
         code, out = run_main(capsys, "--raw-dir", str(raw), "--gx-dir", str(gx_dir), "--suites", "raw", "--no-docs")
         assert code == 0, out
         outputs.append(re.sub(r"more\.(csv|parquet)|\(\d+\.\d s\)", "", out.split("\n", 1)[1]))
@@ -520,9 +690,21 @@ def test_a_wrong_sql_translation_is_caught_by_gx(demo, gx_dir, tmp_path, capsys,
         return rule
 
     monkeypatch.setattr(sql, "rule_for", broken)
-    code, out = run_main(capsys, "--db", str(db), "--raw-dir", str(demo.raw_dir), "--gx-dir", str(gx_dir),
-                         "--suites", "marts", "--no-docs")
+    code, out = run_main(
+        capsys,
+        "--db",
+        str(db),
+        "--raw-dir",
+        str(demo.raw_dir),
+        "--gx-dir",
+        str(gx_dir),
+        "--suites",
+        "marts",
+        "--no-docs",
+    )
     assert code == 1, out
-    assert ("ERROR   expect_column_values_to_be_between [nps]: SQL counts 0 unexpected rows but GX finds 1 "
-            "among the 1 example rows it was given") in out
+    assert (
+        "ERROR   expect_column_values_to_be_between [nps]: SQL counts 0 unexpected rows but GX finds 1 "
+        "among the 1 example rows it was given"
+    ) in out
     assert "ERROR   expect_column_pair_values_a_to_be_greater_than_b [ci_high, nps]: 1 of " in out

@@ -130,11 +130,13 @@ def read_raw(checks: list[Check], raw_dir: Path, con: duckdb.DuckDBPyConnection)
                 found.csv_files.append(path)
                 found.csv_columns |= columns
             missing = [c for c in spec["columns"] if c not in columns]
-            problems.append({
-                "table": table,
-                "file": relative,
-                "problem": f"missing column(s) {', '.join(missing)}" if missing else None,
-            })
+            problems.append(
+                {
+                    "table": table,
+                    "file": relative,
+                    "problem": f"missing column(s) {', '.join(missing)}" if missing else None,
+                }
+            )
         found.parquet_groups = list(groups.values())
         if not found.readable:
             check.read_error = "no readable file"
@@ -200,9 +202,11 @@ def raw_sql(raw_dir: Path, spec: dict, found: RawTable) -> str:
                 unparseable = f"case when {text} is not null and {CASTS[kind].format(text)} is null then {text} end"
                 native = NATIVE_CASTS.get(kind, {}).get(types[c])
                 if native:
-                    unparseable = f"case when {source} is null or {native.format(source)} then null else {unparseable} end"
+                    unparseable = (
+                        f"case when {source} is null or {native.format(source)} then null else {unparseable} end"
+                    )
                 selected.append(f'{unparseable} as "{c}__unparseable"')
-        return f"select {', '.join(selected + ['filename'])} from {reader}"
+        return f"select {', '.join([*selected, 'filename'])} from {reader}"
 
     branches = []
     if found.csv_files:

@@ -100,8 +100,10 @@ def _failure(check: Check, outcome, disagreement: str | None = None) -> Failure:
         return Failure(check.layer, check.table, "error", config.type, columns, disagreement)
     result = outcome.result or {}
     info = outcome.exception_info or {}
-    raised = info.get("raised_exception") if "raised_exception" in info else any(
-        isinstance(v, dict) and v.get("raised_exception") for v in info.values()
+    raised = (
+        info.get("raised_exception")
+        if "raised_exception" in info
+        else any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
     )
     if raised:
         message = info.get("exception_message") or next(
@@ -138,8 +140,6 @@ def _bounds(kwargs: dict) -> str:
         relation = ">=" if kwargs.get("or_equal") else (">" if "or_equal" in kwargs else "=")
         return f"{kwargs['column_A']} {relation} {kwargs['column_B']}"
     return ""
-
-
 
 
 def summary(outcome: Outcome, layers: list[str]) -> str:
@@ -183,7 +183,6 @@ def summary(outcome: Outcome, layers: list[str]) -> str:
     else:
         lines.append(f"All passed: {total} expectations met ({outcome.seconds:.1f} s).")
     return "\n".join(lines)
-
 
 
 def _first_line(error: Exception) -> str:

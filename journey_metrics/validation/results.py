@@ -93,7 +93,6 @@ def ensure_validation(context, check: Check):
     return definition
 
 
-
 def expectations_with_ids(check: Check, definition) -> list[tuple[object, str]]:
     """The check's expectations as the code builds them (bounds typed: datetimes, numbers), each
     with the id of the same expectation in the stored suite, which GX's results carry."""
@@ -177,12 +176,14 @@ def hand_over(context, check: Check, results, computed: Computed, run_id, source
     successful = sum(r.success for r in results.results)
     total = len(results.results)
     results.success = successful == total
-    results.statistics.update({
-        "evaluated_expectations": total,
-        "successful_expectations": successful,
-        "unsuccessful_expectations": total - successful,
-        "success_percent": _percent(successful, total),
-    })
+    results.statistics.update(
+        {
+            "evaluated_expectations": total,
+            "successful_expectations": successful,
+            "unsuccessful_expectations": total - successful,
+            "success_percent": _percent(successful, total),
+        }
+    )
     results.meta["batch_parameters"] = {
         "dataframe": f"the {len(computed.evidence):,} example rows SQL found failing (evidence for GX)",
         "counts": f"computed in DuckDB SQL over {source} ({computed.element_count:,} rows)",
@@ -213,4 +214,3 @@ def prune_history(gx_dir: Path, keep: int) -> None:
             runs = sorted((run for run in suite_runs.iterdir() if run.is_dir()), key=lambda run: run.name)
             for run in runs[:-keep]:
                 shutil.rmtree(run, ignore_errors=True)
-

@@ -74,10 +74,10 @@ def run(
         raise FileNotFoundError(f"no warehouse at {db}: run `make build` (or dbt build) first, or pass --db")
 
     context = open_project(gx_dir)
-    now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     parameters = {LATEST_PARAMETER: now + FUTURE_MARGIN}
-    run_id = RunIdentifier(run_name=RUN_NAME, run_time=now.replace(tzinfo=dt.timezone.utc))
-    evaluated = {layer: 0 for layer in layers}
+    run_id = RunIdentifier(run_name=RUN_NAME, run_time=now.replace(tzinfo=dt.UTC))
+    evaluated = dict.fromkeys(layers, 0)
     failures: list[Failure] = []
     documented: list = []
     suite_results: dict = {}
@@ -92,8 +92,9 @@ def run(
                 computed = compute(con, check, expectations_with_ids(check, definition), parameters)
             except duckdb.Error as error:
                 reading = "could not read the files" if check.layer == "raw" else "query failed"
-                failures.append(Failure(check.layer, check.table, "error", "not validated", "",
-                                        f"{reading}: {_first_line(error)}"))
+                failures.append(
+                    Failure(check.layer, check.table, "error", "not validated", "", f"{reading}: {_first_line(error)}")
+                )
                 continue
             results = definition.run(
                 batch_parameters={"dataframe": computed.evidence},
@@ -108,7 +109,11 @@ def run(
             if check.layer != "raw":
                 source = f"the warehouse {db}"
             else:
-                source = f"the files under {raw_dir}" if check.table == "files" else f"the files under {raw_dir / check.table}"
+                source = (
+                    f"the files under {raw_dir}"
+                    if check.table == "files"
+                    else f"the files under {raw_dir / check.table}"
+                )
             disagreements = hand_over(context, check, results, computed, run_id, source)
             suite_results[check.suite_name] = results
             evaluated[check.layer] += len(results.results)

@@ -16,6 +16,7 @@ often as the table does, are what GX validates.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -75,7 +76,7 @@ def literal(value) -> str:
         return repr(float(value)) if isinstance(value, float) else str(value)
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
         return f"timestamp '{value.isoformat(sep=' ')}'"
     if isinstance(value, dt.date):
         return f"date '{value.isoformat()}'"
@@ -150,10 +151,8 @@ def rule_for(expectation, types: dict[str, str], parameters: dict, row_id: list[
     elif kind in ("expect_column_pair_values_a_to_be_greater_than_b", "expect_column_pair_values_to_be_equal"):
         missing = _missing_rows(columns, expectation.ignore_row_if)
         considered = f"not ({missing})" if missing else "true"
-        if kind == "expect_column_pair_values_to_be_equal":
-            relation = "="
-        else:
-            relation = ">=" if expectation.or_equal else ">"
+        equal = kind == "expect_column_pair_values_to_be_equal"
+        relation = "=" if equal else (">=" if expectation.or_equal else ">")
         # pandas compares a missing value as False, so a considered row with one missing fails.
         unexpected = f"{considered} and not coalesce({x[0]} {relation} {x[1]}, false)"
     else:
@@ -185,8 +184,7 @@ def compute(
     columns = list(types)
     # NaN is missing to pandas (and so to GX), a value above every other to DuckDB: make it null.
     selected = [
-        f"nullif({ident(c)}, 'nan'::double) as {ident(c)}" if types[c] in FLOAT_TYPES else ident(c)
-        for c in columns
+        f"nullif({ident(c)}, 'nan'::double) as {ident(c)}" if types[c] in FLOAT_TYPES else ident(c) for c in columns
     ]
     relation = f"(select {', '.join(selected)} from ({check.sql}) as validation_base)"
     rules: dict[int, tuple[str, Rule]] = {}
@@ -228,7 +226,8 @@ def compute(
         with_failing = ""
         if failing:
             found = ", ".join(
-                f"arg_min({row}, {_sort_key(rules[i][1].sort)}, {EXAMPLES}) filter (where {rules[i][1].unexpected}) as e{i}"
+                f"arg_min({row}, {_sort_key(rules[i][1].sort)}, {EXAMPLES}) "
+                f"filter (where {rules[i][1].unexpected}) as e{i}"
                 for i in failing
             )
             anywhere = " or ".join(f"({rules[i][1].unexpected})" for i in failing)
@@ -272,7 +271,8 @@ def _repeats(con: duckdb.DuckDBPyConnection, rule: Rule, relation: str, row: str
     con.execute(f"""
         create or replace temp table {table} as
         with repeated as materialized (
-            select {keys}, count(*) as n from {relation} as t where {rule.considered} group by {keys} having count(*) > 1
+            select {keys}, count(*) as n from {relation} as t where {rule.considered}
+            group by {keys} having count(*) > 1
         ),
 
         first_repeated as (
@@ -305,9 +305,10 @@ def evidence(examples: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def nanoseconds(frame: pd.DataFrame) -> pd.DataFrame:
     """Timestamps as datetime64[ns]: GX compares those vectorised, other units row by row."""
     for column in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[column]) and not isinstance(frame[column].dtype, pd.DatetimeTZDtype):
-            try:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]) and not isinstance(
+            frame[column].dtype, pd.DatetimeTZDtype
+        ):
+            # Outside 1677-2262: keep the unit, and the values it will report.
+            with contextlib.suppress(OverflowError, pd.errors.OutOfBoundsDatetime):
                 frame[column] = frame[column].astype("datetime64[ns]")
-            except (OverflowError, pd.errors.OutOfBoundsDatetime):
-                pass  # outside 1677-2262: keep the unit, and the values it will report
     return frame

@@ -20,11 +20,12 @@ GX_DIR = REPO_ROOT / "gx"
 DATA_SOURCE = "journey"
 BATCH_DEFINITION = "whole_frame"
 
+
 # Timestamps before this are typos or epoch defaults, not customer history: the var staging rejects
 # them by (too_early_timestamp), so the bound has one definition.
 def _utc_naive(value: str) -> dt.datetime:
     moment = dt.datetime.fromisoformat(value)
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 EARLIEST_TIMESTAMP = _utc_naive(str(project_var("earliest_valid_at")))
@@ -59,9 +60,7 @@ RAW_TYPE_NAMES = {
 CASTS = {
     "timestamp": "try_cast({} as timestamptz)",
     "number": "try_cast({} as decimal(18, 2))",
-    "whole number": (
-        "case when try_cast({0} as decimal(38, 6)) = round(try_cast({0} as decimal(38, 6))) then 1 end"
-    ),
+    "whole number": ("case when try_cast({0} as decimal(38, 6)) = round(try_cast({0} as decimal(38, 6))) then 1 end"),
     "date": "coalesce(try_cast({0} as date), try_cast({0} || '-01' as date))",
 }
 # The same CSV dialect as dbt's read_raw() (macros/raw_files.sql).
@@ -128,7 +127,7 @@ def raw_expectations(table: str) -> Callable[[], list]:
             )
             for c in key
         ]
-        unique = dict(severity="warning", description="Repeated keys are rejected by staging as duplicates.")
+        unique = {"severity": "warning", "description": "Repeated keys are rejected by staging as duplicates."}
         rows.append(
             gxe.ExpectColumnValuesToBeUnique(column=key[0], **unique)
             if len(key) == 1
@@ -251,7 +250,7 @@ def _funnel_check(table: str, grain: list[str]) -> Check:
             ),
         ]
 
-    return Check("marts", table, build, sql, row_id=grain + ["stage"])
+    return Check("marts", table, build, sql, row_id=[*grain, "stage"])
 
 
 def _clv_expectations() -> list:
@@ -268,27 +267,48 @@ def _clv_expectations() -> list:
 
 def mart_checks() -> list[Check]:
     return [
-        Check("marts", "mart_nps_monthly", _nps_expectations,
-              "select response_month, nps, ci_low, ci_high from mart_nps_monthly",
-              row_id=["response_month"]),
-        Check("marts", "mart_nps_by_cut", _nps_expectations,
-              "select cut, cut_value, response_month, nps, ci_low, ci_high from mart_nps_by_cut",
-              row_id=["cut", "cut_value", "response_month"]),
+        Check(
+            "marts",
+            "mart_nps_monthly",
+            _nps_expectations,
+            "select response_month, nps, ci_low, ci_high from mart_nps_monthly",
+            row_id=["response_month"],
+        ),
+        Check(
+            "marts",
+            "mart_nps_by_cut",
+            _nps_expectations,
+            "select cut, cut_value, response_month, nps, ci_low, ci_high from mart_nps_by_cut",
+            row_id=["cut", "cut_value", "response_month"],
+        ),
         _funnel_check("mart_stage_funnel", ["cohort_month"]),
         _funnel_check("mart_stage_funnel_by_channel", ["cohort_month", "acquisition_channel"]),
         _funnel_check("mart_stage_funnel_by_segment", ["cohort_month", "segment_name"]),
-        Check("marts", "mart_churn",
-              lambda: [_between("churn_rate", 0, 1), _between("churn_rate_by_model", 0, 1)],
-              "select month, cohort_month, acquisition_channel, churn_rate, churn_rate_by_model from mart_churn",
-              row_id=["month", "cohort_month", "acquisition_channel"]),
-        Check("marts", "mart_channel_attribution",
-              lambda: [
-                  _between("revenue_difference", -TOTALS_TOLERANCE, TOTALS_TOLERANCE,
-                           description="Per model, credited revenue minus the revenue of completed stg_orders."),
-                  _between("conversions_difference", -TOTALS_TOLERANCE, TOTALS_TOLERANCE,
-                           description="Per model, credited conversions minus the number of completed stg_orders."),
-              ],
-              """
+        Check(
+            "marts",
+            "mart_churn",
+            lambda: [_between("churn_rate", 0, 1), _between("churn_rate_by_model", 0, 1)],
+            "select month, cohort_month, acquisition_channel, churn_rate, churn_rate_by_model from mart_churn",
+            row_id=["month", "cohort_month", "acquisition_channel"],
+        ),
+        Check(
+            "marts",
+            "mart_channel_attribution",
+            lambda: [
+                _between(
+                    "revenue_difference",
+                    -TOTALS_TOLERANCE,
+                    TOTALS_TOLERANCE,
+                    description="Per model, credited revenue minus the revenue of completed stg_orders.",
+                ),
+                _between(
+                    "conversions_difference",
+                    -TOTALS_TOLERANCE,
+                    TOTALS_TOLERANCE,
+                    description="Per model, credited conversions minus the number of completed stg_orders.",
+                ),
+            ],
+            """
               with completed as (
                   select sum(revenue) as revenue, count(*) as orders
                   from stg_orders
@@ -308,16 +328,20 @@ def mart_checks() -> list[Check]:
               from credited
               cross join completed
               """,
-              row_id=["attribution_model"]),
-        Check("marts", "customer_segments",
-              lambda: [
-                  _between("segments", 1, 1,
-                           description="Every customer of stg_customers has exactly one segment_id."),
-                  gxe.ExpectColumnValuesToBeInSet(
-                      column="is_customer_unknown", value_set=[False],
-                      description="Every segmented customer is in stg_customers (so the counts match)."),
-              ],
-              """
+            row_id=["attribution_model"],
+        ),
+        Check(
+            "marts",
+            "customer_segments",
+            lambda: [
+                _between("segments", 1, 1, description="Every customer of stg_customers has exactly one segment_id."),
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="is_customer_unknown",
+                    value_set=[False],
+                    description="Every segmented customer is in stg_customers (so the counts match).",
+                ),
+            ],
+            """
               with segments as (
                   select customer_id, count(segment_id) as segments
                   from customer_segments
@@ -332,29 +356,48 @@ def mart_checks() -> list[Check]:
               full outer join segments
                   on customers.customer_id = segments.customer_id
               """,
-              row_id=["customer_id"]),
-        Check("marts", "clv_predictions",
-              lambda: _clv_expectations() + [_between("expected_purchases", 0, None),
-                                             _between("probability_alive", 0, 1),
-                                             _between("expected_order_value", 0, None)],
-              """
+            row_id=["customer_id"],
+        ),
+        Check(
+            "marts",
+            "clv_predictions",
+            lambda: (
+                [
+                    *_clv_expectations(),
+                    _between("expected_purchases", 0, None),
+                    _between("probability_alive", 0, 1),
+                    _between("expected_order_value", 0, None),
+                ]
+            ),
+            """
               select customer_id, predicted_clv, isfinite(predicted_clv) as is_predicted_clv_finite,
                   expected_purchases, probability_alive, expected_order_value
               from clv_predictions
               """,
-              row_id=["customer_id"]),
-        Check("marts", "mart_customer_value", _clv_expectations,
-              """
+            row_id=["customer_id"],
+        ),
+        Check(
+            "marts",
+            "mart_customer_value",
+            _clv_expectations,
+            """
               select customer_id, predicted_clv, isfinite(predicted_clv) as is_predicted_clv_finite
               from mart_customer_value
               """,
-              row_id=["customer_id"]),
-        Check("marts", "experiment_cells",
-              lambda: [gxe.ExpectColumnPairValuesToBeEqual(
-                  column_A="cells", column_B="design_cells",
-                  description="Per experiment and metric, one cell per combination of factor levels "
-                              "(the product of each factor's levels in stg_experiment_assignments).")],
-              """
+            row_id=["customer_id"],
+        ),
+        Check(
+            "marts",
+            "experiment_cells",
+            lambda: [
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="cells",
+                    column_B="design_cells",
+                    description="Per experiment and metric, one cell per combination of factor levels "
+                    "(the product of each factor's levels in stg_experiment_assignments).",
+                )
+            ],
+            """
               with levels as (
                   select experiment_id, factor, count(distinct level) as levels
                   from stg_experiment_assignments
@@ -382,7 +425,8 @@ def mart_checks() -> list[Check]:
               full outer join cells
                   on design.experiment_id = cells.experiment_id
               """,
-              row_id=["experiment_id", "metric"]),
+            row_id=["experiment_id", "metric"],
+        ),
     ]
 
 
@@ -396,4 +440,3 @@ def build_checks(layers: list[str]) -> list[Check]:
     if "marts" in layers:
         checks += mart_checks()
     return checks
-
