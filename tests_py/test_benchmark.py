@@ -1,4 +1,4 @@
-"""The benchmark script runs (on a small size; the README's figures come from the full size)."""
+"""The benchmark script runs (on a small size; docs/benchmarks.md has the full-size figures)."""
 
 from journey_metrics import maths_benchmark
 

@@ -40,3 +40,30 @@ def test_every_model_and_every_column_is_documented(demo):
         undocumented += [f"{name}.{column}" for column in built.get(name, []) if column not in docs]
     assert undocumented == []
     assert set(models) <= set(built), "every model is built by the demo"
+
+
+def test_every_var_is_documented():
+    """docs/vars.md lists every var of dbt_project.yml (and no var that is gone)."""
+    import re
+
+    import yaml
+
+    from journey_metrics.paths import REPO_ROOT
+
+    project_vars = set(yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"])
+    listed = set(re.findall(r"^\| `([a-z_]+)` \|", (REPO_ROOT / "docs" / "vars.md").read_text(), re.MULTILINE))
+    assert sorted(project_vars - listed) == [], "vars missing from docs/vars.md"
+    assert sorted(listed - project_vars) == [], "docs/vars.md lists vars dbt_project.yml no longer has"
+
+
+def test_readme_is_short_and_its_links_resolve():
+    import re
+
+    from journey_metrics.paths import REPO_ROOT
+
+    for document in [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]:
+        text = document.read_text()
+        for target in re.findall(r"\]\(([^)#]+)\)", text):
+            if not target.startswith("http"):
+                assert (document.parent / target).exists(), f"{document.name} links to missing {target}"
+    assert len((REPO_ROOT / "README.md").read_text().splitlines()) <= 200
