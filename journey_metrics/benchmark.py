@@ -256,13 +256,58 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def plot(results: list[dict], out: Path) -> None:
+    """Build time and peak memory against events (log scale), one point per result, to a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = sorted(results, key=lambda r: r["events"])
+    events = [r["events"] for r in results]
+    figure, (time_axis, memory_axis) = plt.subplots(1, 2, figsize=(10, 4), dpi=120)
+    for key, label in (
+        ("full_build_s", "full build"),
+        ("incremental_build_s", "incremental build (one day)"),
+        ("validate_s", "validate"),
+        ("reference_s", "hand-written reference"),
+    ):
+        time_axis.plot(events, [r[key] for r in results], marker="o", label=label)
+    time_axis.set(xscale="log", yscale="log", xlabel="events", ylabel="seconds (wall)", title="Time")
+    for key, label in (("build", "full build"), ("validate", "validate")):
+        memory_axis.plot(events, [r["peak_rss_mb"][key] / 1024 for r in results], marker="o", label=label)
+    memory_axis.set(xscale="log", xlabel="events", ylabel="peak RSS (GB)", title="Memory")
+    machine = results[-1]["machine"]
+    figure.suptitle(f"make bench, {machine['cores']} cores, {machine['memory_gb']} GB")
+    for axis in (time_axis, memory_axis):
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out)
+    plt.close(figure)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="about this many events (default 1,000,000)")
     parser.add_argument(
         "--root", type=Path, default=BENCH_DIR, help="data, work folders and results (default target/bench)"
     )
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="PNG",
+        help="only plot the results in --root (every <events>.json) to this PNG (docs/benchmark_scaling.png)",
+    )
     args = parser.parse_args(argv)
+    if args.plot:
+        results = [json.loads(path.read_text()) for path in sorted(args.root.glob("*.json"))]
+        if not results:
+            raise SystemExit(f"no benchmark results in {args.root}: run `make bench EVENTS=N` first")
+        plot(results, args.plot)
+        print(f"written {args.plot}")
+        return 0
     result = bench(args.events, args.root)
     print(table(result))
     print(f"written {args.root / f'{args.events}.json'}")

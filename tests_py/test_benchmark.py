@@ -68,3 +68,24 @@ def test_build_benchmark_counts_the_core_marts_sql_lineage():
         }
     )
     assert seconds == {"model.p.base_events": ("model", 2.0), "test.p.not_null_x.abc": ("test", 0.5)}
+
+
+def test_build_benchmark_plots_time_and_memory_against_events(tmp_path):
+    import json
+
+    from journey_metrics import benchmark
+
+    for events, seconds in ((1_000_000, 30.0), (10_000_000, 150.0)):
+        result = {
+            "events": events,
+            "full_build_s": seconds,
+            "incremental_build_s": seconds / 2,
+            "validate_s": seconds / 10,
+            "reference_s": seconds / 5,
+            "peak_rss_mb": {"build": events / 2000, "validate": 500},
+            "machine": {"cores": 2, "memory_gb": 24},
+        }
+        (tmp_path / f"{events}.json").write_text(json.dumps(result))
+    png = tmp_path / "plot.png"
+    assert benchmark.main(["--root", str(tmp_path), "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
