@@ -22,17 +22,21 @@ export JOURNEY_DUCKDB_MEMORY_LIMIT ?= $(shell awk '/MemTotal/ {printf "%dMB", $$
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 42
 
-.PHONY: help setup demo-data build validate report demo test bench clean
+.PHONY: help setup demo-data build validate report demo test lint bench dashboard docs warehouse-exists clean
 
 help:
 	@echo "make demo   set up .venv, generate the demo data if missing, dbt build, print headline figures"
 	@echo "make test   set up .venv and run the whole test suite (pytest, which drives dbt)"
 	@echo "make setup  only create .venv with the pinned dependencies"
+	@echo "make lint   ruff (lint and format check) on the Python, sqlfluff on models/ macros/ tests/, check-yaml"
 	@echo "make build  dbt build on JOURNEY_RAW_DIR into a new release, validate it, then publish it at JOURNEY_DUCKDB_PATH"
 	@echo "           (BUILD_ARGS=--full-refresh rebuilds the incremental models from scratch)"
 	@echo "make validate  Great Expectations checks of the raw files, staging and marts (data docs in gx/uncommitted/)"
 	@echo "make bench  EVENTS=N (default 1000000): full, incremental and validation timings at that size"
 	@echo "           into target/bench/N.json (data generated into target/bench/data/N if missing)"
+	@echo "make dashboard  the Streamlit dashboard on http://127.0.0.1:DASHBOARD_PORT (8501) over the published marts"
+	@echo "           (builds the demo first when JOURNEY_DUCKDB_PATH does not exist yet)"
+	@echo "make docs   dbt docs generate, then serve the docs site on http://127.0.0.1:DOCS_PORT (8080)"
 	@echo "make clean  remove .venv, target/, warehouse/ and the demo data"
 
 setup: $(STAMP)
@@ -69,10 +73,35 @@ demo: demo-data build validate report
 test: setup
 	$(BIN)/python -m pytest
 
+# The floor before every commit (also .pre-commit-config.yaml). `ruff format .` and
+# `sqlfluff fix <file>` rewrite what they can.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models macros tests
+	$(BIN)/check-yaml $$(git ls-files --cached --others --exclude-standard '*.yml' '*.yaml')
+
 EVENTS ?= 1000000
 
 bench: setup
 	$(BIN)/python -m journey_metrics.benchmark --events $(EVENTS)
+
+DASHBOARD_PORT ?= 8501
+DOCS_PORT ?= 8080
+
+# A warehouse to read: the demo's, built once, when none is published yet.
+warehouse-exists: setup
+	@if [ ! -e "$(JOURNEY_DUCKDB_PATH)" ]; then $(MAKE) --no-print-directory demo-data build; fi
+
+# Reads the published release read-only (dashboard/marts.py): it keeps serving during a `make build`.
+dashboard: warehouse-exists
+	$(BIN)/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT) \
+		--server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
+
+# The reader target opens the published release read-only, so the catalog is read beside the dashboard.
+docs: warehouse-exists
+	$(BIN)/dbt docs generate --target reader
+	$(BIN)/dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 clean:
 	rm -rf $(VENV) target dbt_packages logs warehouse data/demo

@@ -1,0 +1,114 @@
+"""Attribution: which channels and touchpoints earn the conversions and revenue, under each model."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+
+import marts
+import ui
+
+MODELS = ["first_touch", "last_touch", "linear", "time_decay", "position_based"]
+
+ui.header(
+    "Attribution",
+    "Which channels and touchpoints earn the conversions and the revenue — and how much does the answer "
+    "depend on the attribution model? Every model shares out the same completed orders.",
+    ["mart_channel_attribution", "fct_attribution_credits"],
+)
+
+everything = ui.load("mart_channel_attribution")
+span = None
+if everything is not None:
+    span = ui.load("fct_attribution_credits", columns="min(ordered_at) as first_at, max(ordered_at) as last_at")
+if span is not None:
+    first, last = span.iloc[0]["first_at"].date(), span.iloc[0]["last_at"].date()
+    filters = st.columns([2, 2])
+    with filters[0]:
+        start, end = ui.date_range(first, last, "Orders placed between", "attribution_dates")
+    if (start.date(), end.date()) == (first, last):
+        credits = everything
+    else:
+        # the mart sums every order; for a date range, sum its source (one row per order, model and touch)
+        credits = ui.load(
+            "fct_attribution_credits",
+            columns="attribution_model, channel, touchpoint, sum(conversion_credit) as conversions, "
+            "sum(revenue_credit) as revenue, count(distinct order_id) as orders_touched",
+            where="ordered_at >= ? and ordered_at < ? + interval 1 day",
+            params=(start.to_pydatetime(), end.to_pydatetime()),
+            group_by="attribution_model, channel, touchpoint",
+        )
+        if credits is not None:
+            totals = credits.groupby("attribution_model")[["conversions", "revenue"]].transform("sum")
+            credits["conversion_share"] = credits["conversions"] / totals["conversions"]
+            credits["revenue_share"] = credits["revenue"] / totals["revenue"]
+    if credits is not None:
+        with filters[1]:
+            channels = ui.choose("Channels", sorted(credits["channel"].unique()), "attribution_channels")
+        models = [m for m in MODELS if m in set(credits["attribution_model"])] + sorted(
+            set(credits["attribution_model"]) - set(MODELS)
+        )
+        one_model = credits[credits["attribution_model"] == models[0]]
+        cols = st.columns(3)
+        cols[0].metric(
+            "Completed orders attributed",
+            ui.number(one_model["conversions"].sum(), 0),
+            help=marts.describe("mart_channel_attribution", "conversions"),
+        )
+        cols[1].metric(
+            "Revenue attributed",
+            ui.money(one_model["revenue"].sum()),
+            help="The same under every model: each order's revenue is shared among its touches.",
+        )
+        cols[2].metric("Models compared", f"{len(models)}")
+
+        shown = credits[ui.matches(credits["channel"], channels)]
+        by_channel = shown.groupby(["attribution_model", "channel"], as_index=False)[
+            ["conversions", "revenue", "conversion_share", "revenue_share"]
+        ].sum()
+        order = by_channel.groupby("channel")["revenue"].sum().sort_values(ascending=False).index.tolist()
+        left, right = st.columns(2)
+        with left:
+            figure = px.bar(
+                by_channel,
+                x="channel",
+                y="revenue",
+                color="attribution_model",
+                barmode="group",
+                category_orders={"channel": order, "attribution_model": models},
+                labels={"channel": "Channel", "revenue": "Revenue credited", "attribution_model": "Model"},
+                title="Revenue credited by channel, each model side by side",
+            )
+            ui.chart(figure, "attribution_revenue")
+        with right:
+            shares = by_channel.pivot(index="channel", columns="attribution_model", values="conversion_share")
+            shares = shares.reindex(index=order, columns=[m for m in models if m in shares.columns])
+            figure = px.imshow(
+                shares,
+                text_auto=".1%",
+                aspect="auto",
+                color_continuous_scale="Blues",
+                labels={"x": "Model", "y": "Channel", "color": "Share"},
+                title="Share of conversions credited to each channel, by model",
+            )
+            figure.update_coloraxes(colorbar_tickformat=".0%")
+            ui.chart(figure, "attribution_conversions")
+
+        by_touchpoint = shown.groupby(["attribution_model", "touchpoint"], as_index=False)["revenue_share"].sum()
+        pivot = by_touchpoint.pivot(index="touchpoint", columns="attribution_model", values="revenue_share")
+        pivot = pivot.reindex(columns=[m for m in models if m in pivot.columns])
+        figure = px.imshow(
+            pivot,
+            text_auto=".1%",
+            aspect="auto",
+            color_continuous_scale="Blues",
+            labels={"x": "Model", "y": "Touchpoint", "color": "Revenue share"},
+            title="Share of revenue credited to each touchpoint, by model",
+        )
+        figure.update_coloraxes(colorbar_tickformat=".0%")
+        ui.chart(figure, "attribution_touchpoints", height=380)
+        ui.table(
+            shown.sort_values(["attribution_model", "revenue"], ascending=[True, False]),
+            "mart_channel_attribution",
+            "mart_channel_attribution",
+        )

@@ -1,0 +1,274 @@
+"""Customer value: what customers are worth, who is slipping away, what serving them costs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+import marts
+import ui
+
+ui.header(
+    "Customer value",
+    "Who is worth most, who is slipping away, and what does serving them cost? Predicted CLV and "
+    "P(alive) come from the selected purchase model; churn is shown under both definitions "
+    "(inactivity, and P(alive) below its threshold).",
+    ["mart_customer_value", "clv_holdout_validation", "mart_churn", "mart_value_chain", "mart_value_by_channel"],
+)
+
+value = ui.load("mart_customer_value")
+if value is not None:
+    value["cohort_month"] = pd.to_datetime(value["cohort_month"])
+    filters = st.columns(3)
+    with filters[0]:
+        low, high = ui.month_range(value["cohort_month"], "Cohorts (month of awareness)", "value_cohorts")
+    with filters[1]:
+        channels = ui.choose(
+            "Acquisition channels", sorted(value["acquisition_channel"].dropna().unique()), "value_channels"
+        )
+    with filters[2]:
+        segments = ui.choose("Segments", sorted(value["segment_name"].dropna().unique()), "value_segments")
+    chosen = value[
+        ui.matches(value["acquisition_channel"], channels)
+        & ui.matches(value["segment_name"], segments)
+        & ui.within(value["cohort_month"], low, high)
+    ]
+    buyers = chosen[chosen["orders"] > 0]
+    activities = [c for c in value.columns if c.startswith("cost_") and c not in ("cost_of_goods", "cost_to_serve")]
+
+    cols = st.columns(6)
+    cols[0].metric(
+        "Predicted CLV (sum)",
+        ui.money(chosen["predicted_clv"].sum()),
+        help=marts.describe("mart_customer_value", "predicted_clv"),
+    )
+    cols[1].metric("CLV per customer", ui.number(chosen["predicted_clv"].mean(), 2))
+    cols[2].metric(
+        "Mean P(alive), buyers",
+        ui.share(buyers["probability_alive"].mean()),
+        help=marts.describe("mart_customer_value", "probability_alive"),
+    )
+    cols[3].metric(
+        "Churned: inactivity",
+        ui.share(chosen["is_churned"].dropna().astype(float).mean()),
+        help=marts.describe("mart_customer_value", "is_churned"),
+    )
+    cols[4].metric(
+        "Churned: model",
+        ui.share(chosen["is_churned_by_model"].dropna().astype(float).mean()),
+        help=marts.describe("mart_customer_value", "is_churned_by_model"),
+    )
+    cols[5].metric(
+        "Contribution",
+        ui.money(chosen["contribution"].sum()),
+        help=f"Cost to serve: {ui.money(chosen['cost_to_serve'].sum())}. "
+        + marts.describe("mart_customer_value", "contribution"),
+    )
+
+    left, right = st.columns(2)
+    with left:
+        figure = px.histogram(
+            buyers,
+            x="predicted_clv",
+            nbins=60,
+            labels={"predicted_clv": "Predicted CLV", "count": "Buyers"},
+            title=f"CLV distribution ({len(buyers):,} buyers)",
+        )
+        figure.update_yaxes(title="Buyers")
+        ui.chart(figure, "value_clv_histogram")
+    with right:
+        figure = px.histogram(
+            buyers,
+            x="probability_alive",
+            nbins=40,
+            labels={"probability_alive": "P(alive)"},
+            title="P(alive) of the buyers",
+        )
+        threshold = marts.project_vars().get("churn_p_alive_threshold")
+        if threshold is not None:
+            figure.add_vline(
+                x=threshold, line_dash="dash", line_color="firebrick", annotation_text=f"churn threshold {threshold}"
+            )
+        figure.update_yaxes(title="Buyers")
+        ui.chart(figure, "value_p_alive")
+
+    st.subheader("Predicted vs actual purchases in the holdout")
+    holdout = ui.load(
+        "clv_holdout_validation",
+        where="not is_total",
+        order_by="model, bucket_order",
+        empty_hint="The holdout is computed when var calibration_end is set before the end of the data, e.g. "
+        "`make build BUILD_ARGS=\"--vars '{calibration_end: 2025-06-30}'\"`.",
+    )
+    if holdout is not None:
+        models = sorted(holdout["model"].unique())
+        default = holdout.loc[holdout["is_selected"], "model"]
+        model = st.selectbox(
+            "Model", models, index=models.index(default.iloc[0]) if len(default) else 0, key="value_holdout_model"
+        )
+        rows = holdout[holdout["model"] == model].melt(
+            id_vars=["frequency_bucket", "bucket_order"],
+            value_vars=["actual_per_customer", "predicted_per_customer"],
+            var_name="series",
+            value_name="purchases",
+        )
+        figure = px.bar(
+            rows.sort_values("bucket_order"),
+            x="frequency_bucket",
+            y="purchases",
+            color="series",
+            barmode="group",
+            labels={
+                "frequency_bucket": "Purchases in the calibration period",
+                "purchases": "Purchases per customer in the holdout",
+                "series": "",
+            },
+            title=f"Holdout: predicted vs actual purchases per customer ({model})",
+        )
+        ui.chart(figure, "value_holdout")
+        ui.table(holdout, "clv_holdout_validation", "clv_holdout_validation")
+
+    st.subheader("Churn under both definitions")
+    churn = ui.load("mart_churn")
+    if churn is not None:
+        churn["cohort_month"] = pd.to_datetime(churn["cohort_month"])
+        rows = churn[ui.matches(churn["acquisition_channel"], channels) & ui.within(churn["cohort_month"], low, high)]
+        monthly = rows.groupby("month", as_index=False)[
+            ["active_customers", "newly_churned", "active_customers_by_model", "newly_churned_by_model"]
+        ].sum()
+        monthly["inactivity"] = monthly["newly_churned"] / monthly["active_customers"].where(
+            monthly["active_customers"] > 0
+        )
+        monthly["model (P(alive))"] = monthly["newly_churned_by_model"] / monthly["active_customers_by_model"].where(
+            monthly["active_customers_by_model"] > 0
+        )
+        long = monthly.melt(
+            id_vars="month",
+            value_vars=["inactivity", "model (P(alive))"],
+            var_name="definition",
+            value_name="churn_rate",
+        )
+        figure = px.line(
+            long,
+            x="month",
+            y="churn_rate",
+            color="definition",
+            markers=True,
+            labels={"month": "Month", "churn_rate": "Monthly churn rate", "definition": "Definition"},
+            title="Monthly churn: newly churned ÷ active customers",
+        )
+        figure.update_yaxes(tickformat=".0%")
+        ui.chart(figure, "value_churn")
+        ui.table(monthly, "mart_churn_by_month", "mart_churn")
+
+    st.subheader("Cost to serve and contribution")
+    left, right = st.columns(2)
+    with left:
+        costs = chosen[activities].sum().rename(lambda c: c.removeprefix("cost_").replace("_", " ")).sort_values()
+        figure = px.bar(
+            x=costs.values,
+            y=costs.index,
+            orientation="h",
+            labels={"x": "Cost allocated to the selected customers", "y": "Value-chain activity"},
+            title="Cost to serve by value-chain activity",
+        )
+        ui.chart(figure, "value_cost_by_activity")
+    with right:
+        by_segment = chosen.groupby("segment_name", as_index=False)["contribution"].sum().sort_values("contribution")
+        figure = px.bar(
+            by_segment,
+            x="contribution",
+            y="segment_name",
+            orientation="h",
+            color=np.where(by_segment["contribution"] >= 0, "positive", "negative"),
+            color_discrete_map={"positive": "seagreen", "negative": "firebrick"},
+            labels={"contribution": "Contribution", "segment_name": "Segment"},
+            title="Contribution by segment",
+        )
+        figure.update_layout(showlegend=False)
+        ui.chart(figure, "value_contribution_segment")
+
+    left, right = st.columns(2)
+    with left:
+        by_channel = chosen.groupby("acquisition_channel", as_index=False)[["contribution", "predicted_clv"]].sum()
+        by_channel = by_channel.sort_values("contribution")
+        figure = go.Figure(
+            [
+                go.Bar(
+                    name="Contribution",
+                    y=by_channel["acquisition_channel"],
+                    x=by_channel["contribution"],
+                    orientation="h",
+                ),
+                go.Bar(
+                    name="Predicted CLV",
+                    y=by_channel["acquisition_channel"],
+                    x=by_channel["predicted_clv"],
+                    orientation="h",
+                ),
+            ]
+        )
+        figure.update_layout(
+            barmode="group",
+            title="Contribution and predicted CLV by acquisition channel",
+            xaxis_title="Amount",
+            yaxis_title="Acquisition channel",
+        )
+        ui.chart(figure, "value_contribution_channel")
+    with right:
+        # The whale curve: customers ranked by contribution, cumulative contribution as a share of the total.
+        ranked = chosen["contribution"].sort_values(ascending=False).reset_index(drop=True)
+        total = ranked.sum()
+        curve = pd.DataFrame(
+            {
+                "customers": (np.arange(1, len(ranked) + 1)) / max(len(ranked), 1),
+                "cumulative": ranked.cumsum() / total if total else np.nan,
+            }
+        )
+        figure = px.line(
+            curve,
+            x="customers",
+            y="cumulative",
+            labels={
+                "customers": "Customers ranked by contribution (share)",
+                "cumulative": "Cumulative contribution (share of total)",
+            },
+            title="Cost-to-serve whale curve",
+        )
+        figure.add_hline(y=1, line_dash="dot", line_color="grey", annotation_text="100% of contribution")
+        if len(curve):
+            peak = curve["cumulative"].idxmax()
+            figure.add_annotation(
+                x=curve["customers"][peak],
+                y=curve["cumulative"][peak],
+                text=f"peak {curve['cumulative'][peak]:.0%} at {curve['customers'][peak]:.0%} of customers",
+                showarrow=True,
+                arrowhead=2,
+            )
+        figure.update_xaxes(tickformat=".0%", range=[0, 1])
+        figure.update_yaxes(tickformat=".0%")
+        ui.chart(figure, "value_whale")
+
+    ui.table(
+        chosen.sort_values("predicted_clv", ascending=False), "mart_customer_value", "mart_customer_value", height=320
+    )
+
+chain = ui.load("mart_value_chain", order_by="period_month, cost desc")
+if chain is not None:
+    st.subheader("Value chain: cost by activity and month")
+    figure = px.area(
+        chain,
+        x="period_month",
+        y="cost",
+        color="activity",
+        labels={"period_month": "Month", "cost": "Cost", "activity": "Activity"},
+        title="Monthly cost of each value-chain activity",
+    )
+    ui.chart(figure, "value_chain")
+    ui.table(chain, "mart_value_chain", "mart_value_chain", height=300)
+by_channel_mart = ui.load("mart_value_by_channel", order_by="contribution desc")
+if by_channel_mart is not None:
+    ui.table(by_channel_mart, "mart_value_by_channel", "mart_value_by_channel")

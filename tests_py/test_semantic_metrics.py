@@ -1,0 +1,230 @@
+"""Every headline metric of the semantic layer answers like the mart it comes from: each saved query of
+models/semantic/_semantic.yml is run with `mf query --saved-query` against the demo warehouse and
+compared, row by row, with the mart (NPS, CSAT, promoters' and detractors' shares; CLV sum and mean,
+P(alive), churn under both definitions, cost to serve, contribution by segment, channel and country;
+attributed revenue and conversions by model and channel; referral K and conversion rate by cohort;
+the funnel by cohort)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from journey_metrics.paths import REPO_ROOT
+
+from helpers import AS_OF, query
+
+MF = Path(sys.executable).with_name("mf")
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def approx(expected, abs=1e-9):
+    """pytest.approx where a null (a mart's SQL null, MetricFlow's empty cell) equals NaN."""
+    if isinstance(expected, list):
+        expected = [float("nan") if value is None else value for value in expected]
+    elif expected is None:
+        expected = float("nan")
+    return pytest.approx(expected, abs=abs, nan_ok=True)
+
+
+def number(text: str) -> float:
+    return float(text) if text not in ("", None) else float("nan")
+
+
+@pytest.fixture(scope="module")
+def warehouse(demo, tmp_path_factory):
+    """mf reads <repo>/target/semantic_manifest.json: parse the project for the demo warehouse."""
+    logs = tmp_path_factory.mktemp("parse_metrics")
+    env = {
+        **os.environ,
+        "DBT_TARGET_PATH": str(REPO_ROOT / "target"),
+        "JOURNEY_RAW_DIR": str(demo.raw_dir),
+        "JOURNEY_DUCKDB_PATH": str(demo.db),
+        "DBT_LOG_PATH": str(logs),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    result = subprocess.run(
+        [str(DBT), "parse", "--vars", f"{{as_of: '{AS_OF}'}}"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    return demo.db
+
+
+def saved_query(db: Path, tmp_path: Path, name: str) -> list[dict]:
+    out = tmp_path / f"{name}.csv"
+    env = {
+        **os.environ,
+        "JOURNEY_DUCKDB_PATH": str(db),
+        "DBT_TARGET": "reader",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    result = subprocess.run(
+        [str(MF), "query", "--saved-query", name, "--quiet", "--csv", str(out)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    with out.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_every_saved_query_is_compared_here():
+    semantic = yaml.safe_load((REPO_ROOT / "models" / "semantic" / "_semantic.yml").read_text())
+    names = {q["name"] for q in semantic["saved_queries"]}
+    tested = {name.removeprefix("test_") for name in globals() if name.startswith("test_")}
+    assert names <= tested, names - tested
+    assert len(names) >= 4
+
+
+def test_nps_by_month(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "nps_by_month")
+    mart = {
+        str(month): values
+        for month, *values in query(
+            warehouse,
+            "select response_month, nps, csat_avg, promoters / responses, detractors / responses, responses "
+            "from mart_nps_monthly",
+        )
+    }
+    assert len(rows) == len(mart)
+    for row in rows:
+        nps, csat, promoters, detractors, responses = mart[row["metric_time__month"][:10]]
+        assert number(row["nps"]) == approx(nps)
+        assert number(row["csat"]) == approx(csat)
+        assert number(row["promoter_share"]) == approx(promoters)
+        assert number(row["detractor_share"]) == approx(detractors)
+        assert int(row["nps_responses"]) == responses
+
+
+def test_value_by_segment(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "value_by_segment")
+    summary = {
+        name: values
+        for name, *values in query(
+            warehouse,
+            "select segment_name, customers * avg_predicted_clv, avg_predicted_clv, avg_probability_alive, "
+            "churned_share_of_buyers, customers * contribution_per_customer from mart_segment_summary",
+        )
+    }
+    # the model's churn and the cost to serve are not in the summary: from mart_customer_value itself
+    value = {
+        name: values
+        for name, *values in query(
+            warehouse,
+            "select segment_name, "
+            "avg(case when is_churned_by_model then 1.0 when not is_churned_by_model then 0.0 end), "
+            "sum(cost_to_serve) from mart_customer_value group by segment_name",
+        )
+    }
+    assert len(rows) == len(summary)
+    for row in rows:
+        segment = row["customer__segment"]
+        clv_total, clv_mean, p_alive, churn, contribution = summary[segment]
+        churn_by_model, cost_to_serve = value[segment]
+        assert number(row["clv_total"]) == approx(clv_total, abs=1e-6)
+        assert number(row["clv_mean"]) == approx(clv_mean)
+        assert number(row["probability_alive_mean"]) == approx(p_alive)
+        assert number(row["churn_rate"]) == approx(churn)
+        assert number(row["churn_rate_by_model"]) == approx(churn_by_model)
+        assert number(row["contribution"]) == approx(float(contribution), abs=0.01)
+        assert number(row["cost_to_serve"]) == approx(float(cost_to_serve), abs=0.005)
+
+
+def test_value_by_channel_and_country(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "value_by_channel_and_country")
+    by_channel, by_country = {}, {}
+    for row in rows:
+        channel = by_channel.setdefault(row["customer__acquisition_channel"], [0, 0.0, 0.0, 0.0])
+        for i, metric in enumerate(["customers", "clv_total", "cost_to_serve", "contribution"]):
+            channel[i] += number(row[metric])
+        by_country[row["customer__country"]] = by_country.get(row["customer__country"], 0) + int(row["customers"])
+    mart = query(
+        warehouse,
+        "select acquisition_channel, customers, predicted_clv, cost_to_serve, contribution from mart_value_by_channel",
+    )
+    assert len(by_channel) == len(mart)
+    for channel, customers, clv, cost, contribution in mart:
+        assert by_channel[channel] == approx([customers, clv, float(cost), float(contribution)], abs=0.01), channel
+    # country comes from dim_customers; the churn rate of a cell from mart_customer_value
+    assert by_country == dict(query(warehouse, "select country, count(*) from dim_customers group by country"))
+    churn = {
+        (country, channel): rate
+        for country, channel, rate in query(
+            warehouse,
+            "select c.country, v.acquisition_channel, "
+            "avg(case when v.is_churned then 1.0 when not v.is_churned then 0.0 end) "
+            "from mart_customer_value as v join dim_customers as c using (customer_id) group by all",
+        )
+    }
+    for row in rows:
+        key = (row["customer__country"], row["customer__acquisition_channel"])
+        assert number(row["churn_rate"]) == approx(churn[key]), key
+
+
+def test_attribution_by_model(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "attribution_by_model")
+    mart = {
+        (model, channel): (float(conversions), float(revenue))
+        for model, channel, conversions, revenue in query(
+            warehouse,
+            "select attribution_model, channel, sum(conversions), sum(revenue) "
+            "from mart_channel_attribution group by all",
+        )
+    }
+    assert len(rows) == len(mart)
+    for row in rows:
+        conversions, revenue = mart[(row["attribution_credit__attribution_model"], row["attribution_credit__channel"])]
+        assert number(row["attributed_conversions"]) == approx(conversions, abs=1e-6)
+        assert number(row["attributed_revenue"]) == approx(revenue, abs=0.005)
+
+
+def test_referrals_by_cohort(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "referrals_by_cohort")
+    mart = {
+        str(month): values
+        for month, *values in query(
+            warehouse,
+            "select cohort_month, referrals_sent, referrals_converted, conversion_rate, viral_coefficient "
+            "from mart_referrals",
+        )
+    }
+    assert len(rows) == len(mart)
+    for row in rows:
+        sent, converted, conversion_rate, k = mart[row["customer__cohort_month__month"][:10]]
+        assert number(row["referrals_sent"]) == sent
+        assert number(row["referrals_converted"]) == converted
+        assert number(row["referral_conversion_rate"]) == approx(conversion_rate)
+        assert number(row["referral_k"]) == approx(k)
+
+
+def test_funnel_by_cohort(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "funnel_by_cohort")
+    mart = {
+        (str(month), stage): (customers, rate)
+        for month, stage, customers, rate in query(
+            warehouse, "select cohort_month, stage, customers, conversion_from_previous from mart_stage_funnel"
+        )
+    }
+    previous = {
+        "consideration": "awareness",
+        "decision": "consideration",
+        "retention": "decision",
+        "advocacy": "retention",
+    }
+    assert len(rows) == len({month for month, _ in mart})
+    for row in rows:
+        month = row["customer_stage__cohort_month__month"][:10]
+        assert int(row["funnel_customers"]) == mart[(month, "awareness")][0]
+        for stage, before in previous.items():
+            expected = mart[(month, stage)][1]
+            # MetricFlow gives 0 where the mart has no previous-stage customers (a null rate)
+            expected = 0.0 if expected is None else expected
+            assert number(row[f"{before}_to_{stage}"]) == approx(expected), (month, stage)
