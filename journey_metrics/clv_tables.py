@@ -31,7 +31,7 @@ PARAMS_COLUMNS = {
     "log_likelihood": "float64",
     "bic": "float64",
     "customers": "int64",
-    "converged": "bool",
+    "is_converged": "bool",
     "is_selected": "bool",
     "note": "string",
     "calibration_end": "datetime64[us]",
@@ -127,7 +127,7 @@ def model_params(summary: pd.DataFrame, min_customers: int, model: str = "auto")
     whether clv_predictions uses it (`is_selected`), a note, calibration end and time unit. Every
     model has its rows: one that could not be fitted (fewer than `min_customers` customers, no
     repeat purchases, no positive order values) has value, log-likelihood and BIC null,
-    converged = false and a note saying why. `model`: var clv_model (auto, bg_nbd, mbg_nbd or
+    is_converged = false and a note saying why. `model`: var clv_model (auto, bg_nbd, mbg_nbd or
     pareto_nbd)."""
     buyers = _buyers(summary)
     context = {
@@ -169,7 +169,7 @@ def model_params(summary: pd.DataFrame, min_customers: int, model: str = "auto")
             "log_likelihood": fit.log_likelihood if fit.converged else None,
             "bic": fit.bic if fit.converged else None,
             "customers": fit.customers,
-            "converged": fit.converged,
+            "is_converged": fit.converged,
             "is_selected": chosen[name],
             "note": notes[name],
             **context,
@@ -182,7 +182,7 @@ def model_params(summary: pd.DataFrame, min_customers: int, model: str = "auto")
 
 def _params_of(params: pd.DataFrame, model: str) -> dict[str, float] | None:
     """The parameters of a converged model (None when it is absent or did not converge)."""
-    rows = params[(params["model"] == model) & params["converged"].astype(bool)]
+    rows = params[(params["model"] == model) & params["is_converged"].astype(bool)]
     return dict(zip(rows["parameter"], rows["value"].astype(float), strict=True)) if len(rows) else None
 
 
@@ -237,7 +237,7 @@ def predictions(
         sample_mean = clv.sample_mean_order_value(x, m)
         if gamma_gamma["is_selected"].astype(bool).any():
             value_model, value = "gamma_gamma", clv.expected_order_value(_params_of(params, "gamma_gamma"), x, m)
-        elif gamma_gamma["converged"].astype(bool).any():  # q on its bound 1
+        elif gamma_gamma["is_converged"].astype(bool).any():  # q on its bound 1
             value_model, value = "shrunk_mean", clv.shrunk_order_value(x, m, sample_mean)
         else:
             value_model, value = HISTORICAL, clv.historical_order_value(x, m, sample_mean)

@@ -77,7 +77,7 @@ def test_model_params_keeps_every_model_in_long_format(mbg_params, mbg_summary):
     expected = {(model, parameter) for model, parameters in names.items() for parameter in parameters}
     assert set(zip(mbg_params["model"], mbg_params["parameter"], strict=True)) == expected and len(mbg_params) == 15
     assert list(mbg_params.columns) == list(clv_tables.PARAMS_COLUMNS)
-    assert mbg_params["converged"].all()
+    assert mbg_params["is_converged"].all()
     for model, rows in mbg_params.groupby("model"):
         k, n, ll = len(rows), rows["customers"].iloc[0], rows["log_likelihood"].iloc[0]
         assert rows["bic"].iloc[0] == pytest.approx(k * np.log(n) - 2 * ll, rel=1e-12), model
@@ -155,7 +155,7 @@ def test_a_single_customer_gets_the_historical_estimate():
     (7.3), order value 30, CLV = 0.02 * 30.4375 days * 30 * 0.5 a month, discounted monthly."""
     summary = summary_of([2], [60], [100], [30.0], margin_ratio=0.5)
     params = clv_tables.model_params(summary, min_customers=20)
-    assert len(params) == 15 and not params["converged"].any() and not params["is_selected"].any()
+    assert len(params) == 15 and not params["is_converged"].any() and not params["is_selected"].any()
     assert params["value"].isna().all() and params["bic"].isna().all()
     assert params["note"].str.contains("fewer than var clv_min_customers").all()
     predicted = clv_tables.predictions(summary, params, HORIZON_DAYS, DISCOUNT).iloc[0]
@@ -174,7 +174,7 @@ def test_no_repeat_buyers_at_all():
     summary = summary_of([0] * 30, [0] * 30, np.arange(30) * 10.0, [np.nan] * 30)
     params = clv_tables.model_params(summary, min_customers=20)
     purchase = params[params["model"] != "gamma_gamma"]
-    assert not purchase["converged"].any() and purchase["note"].str.contains("no repeat purchases").all()
+    assert not purchase["is_converged"].any() and purchase["note"].str.contains("no repeat purchases").all()
     assert purchase["customers"].eq(30).all()
     assert params.loc[params["model"] == "gamma_gamma", "note"].str.contains("0 repeat buyers").all()
     predicted = clv_tables.predictions(summary, params, HORIZON_DAYS, DISCOUNT)
@@ -191,9 +191,9 @@ def test_zero_value_orders():
     summary = summary_of(sim["frequency"], sim["recency"], sim["T"], values)
     params = clv_tables.model_params(summary, min_customers=20)
     gamma_gamma = params[params["model"] == "gamma_gamma"]
-    assert not gamma_gamma["converged"].any() and not gamma_gamma["is_selected"].any()
+    assert not gamma_gamma["is_converged"].any() and not gamma_gamma["is_selected"].any()
     assert gamma_gamma["note"].str.contains("positive order value").all()
-    assert params.loc[params["model"] != "gamma_gamma", "converged"].all()
+    assert params.loc[params["model"] != "gamma_gamma", "is_converged"].all()
     predicted = clv_tables.predictions(summary, params, HORIZON_DAYS, DISCOUNT)
     assert (predicted["order_value_model"] == "historical").all() and not predicted["is_modelled"].any()
     assert (predicted["expected_order_value"] == 0).all() and (predicted["predicted_clv"] == 0).all()
@@ -209,7 +209,7 @@ def test_zero_value_orders():
 )
 def test_no_orders(summary):
     params = clv_tables.model_params(summary, min_customers=20)
-    assert len(params) == 15 and not params["converged"].any()
+    assert len(params) == 15 and not params["is_converged"].any()
     assert params.loc[params["model"] != "gamma_gamma", "note"].str.contains("no customers with a purchase").all()
     predicted = clv_tables.predictions(summary, params, HORIZON_DAYS, DISCOUNT)
     assert len(predicted) == len(summary) and (predicted["predicted_clv"] == 0).all()
@@ -224,7 +224,7 @@ def test_gamma_gamma_on_its_bound_shrinks_towards_the_sample_mean():
     summary = summary_of(sim["frequency"], sim["recency"], sim["T"], values)
     params = clv_tables.model_params(summary, min_customers=20)
     gamma_gamma = params[params["model"] == "gamma_gamma"]
-    assert gamma_gamma["converged"].all() and not gamma_gamma["is_selected"].any()
+    assert gamma_gamma["is_converged"].all() and not gamma_gamma["is_selected"].any()
     assert gamma_gamma["note"].str.contains("q at its bound 1").all()
     assert _value(params, "gamma_gamma", "q") > 1
     predicted = clv_tables.predictions(summary, params, HORIZON_DAYS, DISCOUNT)
@@ -312,7 +312,7 @@ def test_a_single_customer_builds_through_dbt(tmp_path):
     assert result.returncode == 0, result.stdout[-4000:]
     params = query(
         db,
-        "select model, count(*), bool_or(converged), bool_or(is_selected), min(note) "
+        "select model, count(*), bool_or(is_converged), bool_or(is_selected), min(note) "
         "from clv_model_params group by model order by model",
     )
     assert [row[:4] for row in params] == [
@@ -351,7 +351,7 @@ def test_alive_by_state_scores_states_with_the_selected_model():
         }
     )
     rows = [("bg_nbd", name, value) for name, value in {"r": 1.0, "alpha": 10.0, "a": 1.0, "b": 1.0}.items()]
-    params = pd.DataFrame(rows, columns=["model", "parameter", "value"]).assign(converged=True, is_selected=True)
+    params = pd.DataFrame(rows, columns=["model", "parameter", "value"]).assign(is_converged=True, is_selected=True)
     scored = clv_tables.alive_by_state(states, params)
     assert list(scored["purchase_model"]) == ["bg_nbd"] * len(states)
     assert list(scored["probability_alive"].round(3)) == [
