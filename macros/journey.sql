@@ -1,5 +1,6 @@
 {% macro within_funnel_window(awareness_at, reached_at) -%}
-    {#- True when reached_at lies within var funnel_window_days of awareness (always true when the var is null). -#}
+    {#- True when reached_at lies within var funnel_window_days of awareness (always true when the
+        var is null). -#}
     {%- set window_days = var('funnel_window_days') -%}
     {%- if window_days is none -%}
         true
@@ -10,8 +11,8 @@
 
 
 {% macro cohort_is_complete(cohort_month) -%}
-    {#- True when the cohort of customers aware in the month starting `cohort_month` is complete: the
-        funnel window of its last customer — var funnel_window_days after the end of the month, or
+    {#- True when the cohort of customers aware in the month starting `cohort_month` is complete:
+        the funnel window of its last customer — var funnel_window_days after the end of the month, or
         var funnel_maturity_days when there is no window (funnel_window_days null) — closed at or
         before the end of the data (last_data_at()). A cohort still open can still move on: read it
         as young, not as worse. -#}
@@ -100,7 +101,9 @@
     {% if not execute %}
         {{ return([]) }}
     {% endif %}
-    {% set rows = run_query("select activity from " ~ ref('value_chain_activities') ~ " order by activity_type, activity") %}
+    {% set rows = run_query(
+        "select activity from " ~ ref('value_chain_activities') ~ " order by activity_type, activity"
+    ) %}
     {{ return(rows.columns[0].values() | list) }}
 {% endmacro %}
 

@@ -127,7 +127,12 @@
             {% do parquet_groups.append(by_signature[signature]) %}
         {% endfor %}
     {% endif %}
-    {% set found_files = {'csv': csv_files, 'parquet': parquet_files, 'parquet_groups': parquet_groups, 'folder': folder} %}
+    {% set found_files = {
+        'csv': csv_files,
+        'parquet': parquet_files,
+        'parquet_groups': parquet_groups,
+        'folder': folder,
+    } %}
 
     {% if not check_columns %}
         {{ return(found_files) }}
@@ -297,10 +302,14 @@
         select cast(null as varchar) as _source_file
     {% else %}
         {% set columns = raw_columns(table_name) %}
-        {% set files = raw_files(table_name, check_columns=not raw_contract_checked_on_run_start(), group_parquet=true) %}
+        {% set files = raw_files(
+            table_name, check_columns=not raw_contract_checked_on_run_start(), group_parquet=true
+        ) %}
         {% set branches = [] %}
         {% if files.csv %}
-            {% do branches.append("read_csv(" ~ sql_string(files.folder ~ '/**/*.csv') ~ ", " ~ csv_options() ~ ")") %}
+            {% do branches.append(
+                "read_csv(" ~ sql_string(files.folder ~ '/**/*.csv') ~ ", " ~ csv_options() ~ ")"
+            ) %}
         {% endif %}
         {% for group in files.parquet_groups %}
             {% set paths = [] %}
@@ -339,7 +348,9 @@
                 "raw_table_names() (macros/raw_files.sql) lists " ~ (raw_table_names() | sort | join(', '))
                 ~ " but the `raw` source declares " ~ (declared | sort | join(', ')) ~ ": keep them the same.") }}
         {% endif %}
-        {% set entries = run_query("select count(*) from glob(" ~ sql_string(raw_dir() ~ '/**') ~ ")").columns[0].values()[0] %}
+        {% set entries = run_query(
+            "select count(*) from glob(" ~ sql_string(raw_dir() ~ '/**') ~ ")"
+        ).columns[0].values()[0] %}
         {% if entries == 0 %}
             {{ exceptions.raise_compiler_error(
                 "raw folder not found: " ~ raw_dir() ~ " (it does not exist or holds no file): set JOURNEY_RAW_DIR to the"

@@ -18,7 +18,8 @@
 
 
 {% macro to_utc_timestamp(text) -%}
-    {#- ISO-8601 text with or without an offset (no offset = UTC) to a UTC timestamp; null when unparseable. -#}
+    {#- ISO-8601 text with or without an offset (no offset = UTC) to a UTC timestamp; null when
+        unparseable. -#}
     cast(timezone('UTC', try_cast({{ text }} as timestamptz)) as timestamp)
 {%- endmacro %}
 
@@ -64,7 +65,8 @@
 
 
 {% macro is_too_early(timestamp) -%}
-    {#- Before var earliest_valid_at: a clock that was never set (1970-01-01), not a real moment. -#}
+    {#- Before var earliest_valid_at: a clock that was never set (1970-01-01), not a real
+        moment. -#}
     ({{ timestamp }} < {{ to_utc_timestamp(sql_string(var('earliest_valid_at'))) }})
 {%- endmacro %}
 

@@ -40,7 +40,9 @@
 {% macro two_proportion_z(successes_a, trials_a, successes_b, trials_b) -%}
     {#- z statistic of p_a − p_b with the pooled standard error; null when it cannot be computed.
         Arguments may be expressions: each is parenthesised. -#}
-    {%- set xa, na, xb, nb = '(' ~ successes_a ~ ')', '(' ~ trials_a ~ ')', '(' ~ successes_b ~ ')', '(' ~ trials_b ~ ')' -%}
+    {%- set xa, na, xb, nb =
+        '(' ~ successes_a ~ ')', '(' ~ trials_a ~ ')', '(' ~ successes_b ~ ')', '(' ~ trials_b ~ ')'
+    -%}
     (
         ({{ xa }} / nullif({{ na }}, 0) - {{ xb }} / nullif({{ nb }}, 0))
         / nullif(sqrt(

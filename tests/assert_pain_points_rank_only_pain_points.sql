@@ -6,7 +6,13 @@ with pain_points as (
 
 checked as (
     select
-        *,
+        segment_id,
+        signal,
+        rate,
+        lift,
+        p_value_holm,
+        is_pain_point,
+        pain_point_rank,
         count(*) filter (where is_pain_point) over (partition by segment_id) as segment_pain_points,
         max(pain_point_rank) over (partition by segment_id) as segment_max_rank
     from pain_points

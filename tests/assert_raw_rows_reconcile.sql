@@ -13,9 +13,13 @@ counts as (
     {% for table_name in tables %}
     select
         '{{ table_name }}' as source_table,
-        (select count(*) from {{ table_name }}_raw) as raw_rows,
-        (select count(*) from {{ ref('stg_' ~ table_name) }}) as staged_rows,
-        (select count(*) from {{ ref('rejected_rows') }} where source_table = '{{ table_name }}') as rejected_rows
+        (select count(*) as raw_rows from {{ table_name }}_raw) as raw_rows,
+        (select count(*) as staged_rows from {{ ref('stg_' ~ table_name) }}) as staged_rows,
+        (
+            select count(*) as rejected_rows
+            from {{ ref('rejected_rows') }} as rejected
+            where rejected.source_table = '{{ table_name }}'
+        ) as rejected_rows
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )

@@ -15,8 +15,12 @@ compared as (
     select
         event_month,
         events,
-        avg(events) over (order by event_month rows between 3 preceding and 1 preceding) as trailing_mean,
-        count(*) over (order by event_month rows between 3 preceding and 1 preceding) as trailing_months
+        avg(events)
+            over (order by event_month rows between 3 preceding and 1 preceding)
+            as trailing_mean,
+        count(*)
+            over (order by event_month rows between 3 preceding and 1 preceding)
+            as trailing_months
     from monthly
 )
 

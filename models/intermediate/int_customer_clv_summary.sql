@@ -45,7 +45,9 @@ bounds as (
 calibration_days as (
     select
         purchase_days.*,
-        row_number() over (partition by customer_id order by purchase_date) as purchase_number
+        row_number() over (
+            partition by purchase_days.customer_id order by purchase_days.purchase_date
+        ) as purchase_number
     from purchase_days
     cross join bounds
     where purchase_days.purchase_date <= bounds.calibration_end
@@ -74,8 +76,7 @@ holdout as (
 ),
 
 population_margin as (
-    select
-        coalesce(sum(known_margin) / nullif(sum(revenue_with_known_cost), 0), 0) as margin_ratio
+    select coalesce(sum(known_margin) / nullif(sum(revenue_with_known_cost), 0), 0) as margin_ratio
     from calibration_days
 ),
 
@@ -86,11 +87,14 @@ final as (
         calibration.first_purchase_date,
         calibration.last_purchase_date,
         calibration.frequency,
-        (calibration.last_purchase_date - calibration.first_purchase_date) / {{ unit_days }}.0 as recency,
+        (calibration.last_purchase_date - calibration.first_purchase_date)
+        / {{ unit_days }}.0 as recency,
         (bounds.calibration_end - calibration.first_purchase_date) / {{ unit_days }}.0 as age,
         calibration.monetary_value,
         coalesce(calibration.margin_ratio, population_margin.margin_ratio) as margin_ratio,
-        case when calibration.customer_id is not null then coalesce(holdout.holdout_purchases, 0) end
+        case
+            when calibration.customer_id is not null then coalesce(holdout.holdout_purchases, 0)
+        end
             as holdout_purchases,
         (bounds.data_end - bounds.calibration_end) / {{ unit_days }}.0 as holdout_length,
         bounds.calibration_end,

@@ -1,8 +1,9 @@
 -- One row per buyer and month from the month of their first purchase to the end of the purchase
 -- data: the customer's purchase state on the day before the month starts and on its last day (the
 -- month's last day, or the last day of data). A state is what the purchase models read (CLV time
--- unit, var clv_time_unit): repeat purchases x, the last purchase's time since the first t_x, and the
--- age T. mart_churn turns the states into churn by inactivity and, through clv_alive_by_state, by model.
+-- unit, var clv_time_unit): repeat purchases x, the last purchase's time since the first t_x, and
+-- the age T. mart_churn turns the states into churn by inactivity and, through clv_alive_by_state,
+-- by model.
 {% set unit_days = 7 if var('clv_time_unit') == 'week' else 1 %}
 
 {{ config(materialized='table') }}
@@ -37,14 +38,15 @@ bounds as (
 
 months as (
     select
-        cast(month_start as date) as month_start,
-        least(cast(month_start + interval 1 month - interval 1 day as date), bounds.data_end) as month_end
+        cast(series.month_start as date) as month_start,
+        least(cast(series.month_start + interval 1 month - interval 1 day as date), bounds.data_end)
+            as month_end
     from bounds
     cross join unnest(generate_series(
         cast(bounds.first_month as timestamp),
         cast(bounds.data_end as timestamp),
         interval 1 month
-    )) as series(month_start)
+    )) as series (month_start)
 ),
 
 buyers as (
@@ -96,7 +98,10 @@ final as (
         cast(repeats_before as double) as frequency_at_start,
         (last_purchase_before - first_purchase_date) / {{ unit_days }}.0 as recency_at_start,
         -- no state before the first purchase
-        case when repeats_before is not null then (day_before - first_purchase_date) / {{ unit_days }}.0 end
+        case
+            when repeats_before is not null
+                then (day_before - first_purchase_date) / {{ unit_days }}.0
+        end
             as age_at_start,
         cast(repeats_at_end as double) as frequency_at_end,
         (last_purchase_at_end - first_purchase_date) / {{ unit_days }}.0 as recency_at_end,

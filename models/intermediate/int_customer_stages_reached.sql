@@ -131,15 +131,35 @@ advocacy as (
 ),
 
 reached as (
-    select customer_id, 'awareness' as stage, awareness_at as reached_at from awareness
+    select
+        customer_id,
+        'awareness' as stage,
+        awareness_at as reached_at
+    from awareness
     union all
-    select customer_id, 'consideration' as stage, consideration_at as reached_at from consideration
+    select
+        customer_id,
+        'consideration' as stage,
+        consideration_at as reached_at
+    from consideration
     union all
-    select customer_id, 'decision' as stage, decision_at as reached_at from decision
+    select
+        customer_id,
+        'decision' as stage,
+        decision_at as reached_at
+    from decision
     union all
-    select customer_id, 'retention' as stage, retention_at as reached_at from retention
+    select
+        customer_id,
+        'retention' as stage,
+        retention_at as reached_at
+    from retention
     union all
-    select customer_id, 'advocacy' as stage, advocacy_at as reached_at from advocacy
+    select
+        customer_id,
+        'advocacy' as stage,
+        advocacy_at as reached_at
+    from advocacy
 ),
 
 final as (

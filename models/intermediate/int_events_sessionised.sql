@@ -26,7 +26,7 @@ changed_customers as (
 events as (
     select * from staged
     {% if is_incremental() %}
-    where customer_id in (select customer_id from changed_customers)
+    where customer_id in (select changed_customers.customer_id from changed_customers)
     {% endif %}
 ),
 
@@ -79,7 +79,10 @@ final as (
         events.touchpoint,
         coalesce(
             events.session_id,
-            'derived-' || derived_sessions.customer_id || '-' || cast(derived_sessions.session_number as varchar)
+            'derived-'
+            || derived_sessions.customer_id
+            || '-'
+            || cast(derived_sessions.session_number as varchar)
         ) as session_id,
         events.session_id is null as is_derived_session
     from events

@@ -42,7 +42,8 @@ windows as (
         assignments.customer_id,
         experiments.primary_metric as metric,
         min(assignments.assigned_at) as assigned_at,
-        min(assignments.assigned_at) + to_days(any_value(experiments.metric_window_days)) as window_end_at
+        min(assignments.assigned_at)
+        + to_days(any_value(experiments.metric_window_days)) as window_end_at
     from assignments
     inner join experiments
         on experiments.experiment_id = assignments.experiment_id
@@ -100,7 +101,8 @@ final as (
         case
             when windows.window_end_at > data_end.data_end_at then null
             when windows.metric = 'revenue' then coalesce(window_orders.revenue, 0)
-            when windows.metric = 'conversion' then case when window_orders.completed_orders > 0 then 1 else 0 end
+            when windows.metric = 'conversion'
+                then case when window_orders.completed_orders > 0 then 1 else 0 end
             when windows.metric = 'referrals' then coalesce(window_referrals.referrals_sent, 0)
             when windows.metric = 'nps' then window_nps.latest_nps
         end as outcome

@@ -1,8 +1,9 @@
 -- The touches of each completed order: what attribution shares the order's credit among.
 -- var attribution_touch:
 --   session (default)  every session (int_sessions_aggregated, the sessions of fct_sessions) of the
---                      customer that started within var attribution_lookback_days before the order,
---                      at or before it, with the channel and touchpoint of the session's first event
+--                      customer that started within var attribution_lookback_days before the
+--                      order, at or before it, with the channel and touchpoint of the session's
+--                      first event
 --   event              every event in the same window (checkout, login and the like included)
 -- var attribution_exclude_direct: when true, `direct` touches are dropped from an order that has
 -- any other touch (last non-direct click); an order with only direct touches keeps them.
@@ -82,7 +83,7 @@ kept as (
     {% if var('attribution_exclude_direct') %}
     where windowed.channel is distinct from 'direct'
         or not exists (
-            select 1
+            select 1 as found
             from windowed as other
             where other.order_id = windowed.order_id
                 and other.channel is distinct from 'direct'
@@ -125,11 +126,12 @@ untouched as (
         cast(1 as bigint) as touch_number,
         cast(0 as bigint) as touches
     from orders
-    where not exists (
-        select 1
-        from numbered
-        where numbered.order_id = orders.order_id
-    )
+    where
+        not exists (
+            select 1 as found
+            from numbered
+            where numbered.order_id = orders.order_id
+        )
 ),
 
 final as (

@@ -1,6 +1,6 @@
--- The distinct purchase states (x, t_x, T) of int_customer_month_states, at the start and at the end
--- of the months: what clv_alive_by_state scores. Far fewer rows than customer-months, so the Python
--- model's memory follows the spread of histories, not the number of customers.
+-- The distinct purchase states (x, t_x, T) of int_customer_month_states, at the start and at the
+-- end of the months: what clv_alive_by_state scores. Far fewer rows than customer-months, so the
+-- Python model's memory follows the spread of histories, not the number of customers.
 with months as (
     select * from {{ ref('int_customer_month_states') }}
 ),

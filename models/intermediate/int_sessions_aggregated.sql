@@ -21,7 +21,7 @@ changed_customers as (
 events as (
     select * from sessionised
     {% if is_incremental() %}
-    where customer_id in (select customer_id from changed_customers)
+    where customer_id in (select changed_customers.customer_id from changed_customers)
     {% endif %}
 ),
 

@@ -29,7 +29,8 @@ final as (
         referrals.converted_at is not null as is_converted,
         (epoch(referrals.converted_at) - epoch(referrals.sent_at)) / 86400.0 as days_to_convert,
         coalesce(referrer_stage.referrer_stage, 'none') as referrer_stage,
-        (epoch(referrals.sent_at) - epoch(referrer_stage.referrer_awareness_at)) / 86400.0 as referrer_tenure_days
+        (epoch(referrals.sent_at) - epoch(referrer_stage.referrer_awareness_at))
+        / 86400.0 as referrer_tenure_days
     from referrals
     left join referrer_stage
         on referrer_stage.referral_id = referrals.referral_id

@@ -112,8 +112,8 @@ cut_responses as (
     from responses
     inner join arm_windows
         on arm_windows.customer_id = responses.customer_id
-        and responses.responded_at >= arm_windows.assigned_at
-        and responses.responded_at <= arm_windows.window_end_at
+        and arm_windows.assigned_at <= responses.responded_at
+        and arm_windows.window_end_at >= responses.responded_at
 ),
 
 {{ nps_metrics('cut_responses', ['cut', 'cut_value', 'response_month']) }},

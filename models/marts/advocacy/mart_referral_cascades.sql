@@ -1,6 +1,7 @@
 -- One row per root referrer — a customer who sent referrals and was not referred themself — with
 -- everyone reached downstream through converted referrals. The walk stops at a customer already on
--- its path and after var referral_max_depth generations, so cycles in bad data cannot hang the build.
+-- its path and after var referral_max_depth generations, so cycles in bad data cannot hang the
+-- build.
 with recursive referrals as (
     select * from {{ ref('fct_referrals') }}
 ),
@@ -20,10 +21,9 @@ edges as (
 ),
 
 roots as (
-    select distinct
-        referrer_customer_id as root_customer_id
+    select distinct referrals.referrer_customer_id as root_customer_id
     from referrals
-    where referrer_customer_id not in (select referred_customer_id from edges)
+    where referrals.referrer_customer_id not in (select edges.referred_customer_id from edges)
 ),
 
 walk as (
@@ -65,6 +65,14 @@ customer_revenue as (
     group by customer_id
 ),
 
+walk_depth as (
+    select
+        root_customer_id,
+        max(depth) as max_depth
+    from walk
+    group by root_customer_id
+),
+
 cascades as (
     select
         reached.root_customer_id,
@@ -74,13 +82,7 @@ cascades as (
     from reached
     left join customer_revenue
         on customer_revenue.customer_id = reached.customer_id
-    left join (
-        select
-            root_customer_id,
-            max(depth) as max_depth
-        from walk
-        group by root_customer_id
-    ) as walk_depth
+    left join walk_depth
         on walk_depth.root_customer_id = reached.root_customer_id
     group by reached.root_customer_id
 ),

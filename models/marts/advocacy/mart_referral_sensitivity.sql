@@ -8,8 +8,7 @@
 -- Starting from var referral_projection_seed_customers customers, generation g brings seed × K^g;
 -- below K = 1 the total converges to seed × K / (1 − K), at 1 and above it grows without bound.
 with referral_totals as (
-    select
-        sum(referrals_converted) / nullif(sum(customers), 0) as current_k
+    select sum(referrals_converted) / nullif(sum(customers), 0) as current_k
     from {{ ref('mart_referrals') }}
 ),
 
@@ -36,10 +35,11 @@ step_scenarios as (
     cross join steps
     where referral_totals.current_k is not null
     -- steps that clamp to the same K (only K = 0 can be reached twice) are one scenario
-    qualify row_number() over (
-        partition by greatest(referral_totals.current_k + steps.k_step, 0)
-        order by abs(steps.k_step), steps.k_step desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by greatest(referral_totals.current_k + steps.k_step, 0)
+            order by abs(steps.k_step), steps.k_step desc
+        ) = 1
 ),
 
 target_scenarios as (
@@ -77,15 +77,19 @@ final as (
         scenario_multipliers.current_k,
         scenario_multipliers.k_multiplier,
         generations.generation,
-        {{ var('referral_projection_seed_customers') }} * pow(scenario_multipliers.k, generations.generation)
+        {{ var('referral_projection_seed_customers') }}
+        * pow(scenario_multipliers.k, generations.generation)
             as new_customers,
-        {{ var('referral_projection_seed_customers') }} * sum(pow(scenario_multipliers.k, generations.generation)) over (
+        {{ var('referral_projection_seed_customers') }}
+        * sum(pow(scenario_multipliers.k, generations.generation)) over (
             partition by scenario_multipliers.scenario_type, scenario_multipliers.k
             order by generations.generation
         ) as cumulative_referred_customers,
         case
             when scenario_multipliers.k < 1
-                then {{ var('referral_projection_seed_customers') }} * scenario_multipliers.k / (1 - scenario_multipliers.k)
+                then {{ var('referral_projection_seed_customers') }}
+                    * scenario_multipliers.k
+                    / (1 - scenario_multipliers.k)
         end as limit_referred_customers,
         case
             when scenario_multipliers.k < 1 then 'dies out'

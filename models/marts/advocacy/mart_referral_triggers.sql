@@ -28,17 +28,37 @@ referrals as (
 -- every moment once, with what it is; an event is two moments (its type and its touchpoint), but
 -- whether a referral followed it is looked up once
 moment_times as (
-    select 'event' as source, event_type, touchpoint, customer_id, occurred_at as moment_at
+    select
+        'event' as source,
+        event_type,
+        touchpoint,
+        customer_id,
+        occurred_at as moment_at
     from events
     union all
-    select 'support' as source, null as event_type, null as touchpoint, customer_id, opened_at as moment_at
+    select
+        'support' as source,
+        null as event_type,
+        null as touchpoint,
+        customer_id,
+        opened_at as moment_at
     from tickets
     union all
-    select 'survey' as source, null as event_type, null as touchpoint, customer_id, responded_at as moment_at
+    select
+        'survey' as source,
+        null as event_type,
+        null as touchpoint,
+        customer_id,
+        responded_at as moment_at
     from responses
     where nps_score >= {{ var('promoter_min_score') }}
     union all
-    select 'order' as source, null as event_type, null as touchpoint, customer_id, ordered_at as moment_at
+    select
+        'order' as source,
+        null as event_type,
+        null as touchpoint,
+        customer_id,
+        ordered_at as moment_at
     from orders
     where completed_order_number >= 2
 ),
@@ -46,35 +66,52 @@ moment_times as (
 looked_up as (
     select
         moment_times.*,
-        exists (
-            select 1
+        exists(
+            select 1 as found
             from referrals
             where referrals.referrer_customer_id = moment_times.customer_id
                 and referrals.sent_at > moment_times.moment_at
-                and referrals.sent_at <= moment_times.moment_at
+                and referrals.sent_at <= (
+                    moment_times.moment_at
                     + to_days(cast({{ var('referral_trigger_window_days') }} as integer))
+                )
         ) as is_followed_by_referral
     from moment_times
 ),
 
 followed as (
-    select 'event_type' as moment_kind, event_type as moment, is_followed_by_referral
+    select
+        'event_type' as moment_kind,
+        event_type as moment,
+        is_followed_by_referral
     from looked_up
     where source = 'event'
     union all
-    select 'touchpoint' as moment_kind, touchpoint as moment, is_followed_by_referral
+    select
+        'touchpoint' as moment_kind,
+        touchpoint as moment,
+        is_followed_by_referral
     from looked_up
     where source = 'event' and touchpoint is not null
     union all
-    select 'support' as moment_kind, 'support_ticket' as moment, is_followed_by_referral
+    select
+        'support' as moment_kind,
+        'support_ticket' as moment,
+        is_followed_by_referral
     from looked_up
     where source = 'support'
     union all
-    select 'survey' as moment_kind, 'promoter_survey' as moment, is_followed_by_referral
+    select
+        'survey' as moment_kind,
+        'promoter_survey' as moment,
+        is_followed_by_referral
     from looked_up
     where source = 'survey'
     union all
-    select 'order' as moment_kind, 'repeat_order' as moment, is_followed_by_referral
+    select
+        'order' as moment_kind,
+        'repeat_order' as moment,
+        is_followed_by_referral
     from looked_up
     where source = 'order'
 ),
@@ -105,12 +142,19 @@ final as (
         rates.followed_by_referral,
         rates.followed_by_referral / rates.moments as referral_rate,
         {{ wilson_interval('rates.followed_by_referral', 'rates.moments', 'low') }} as rate_ci_low,
-        {{ wilson_interval('rates.followed_by_referral', 'rates.moments', 'high') }} as rate_ci_high,
+        {{ wilson_interval('rates.followed_by_referral', 'rates.moments', 'high') }}
+            as rate_ci_high,
         base.base_rate,
         (rates.followed_by_referral / rates.moments) / nullif(base.base_rate, 0) as lift,
-        {{ ratio_interval('rates.followed_by_referral', 'rates.moments', 'base.base_followed', 'base.base_moments', 'low') }}
+        {{ ratio_interval(
+            'rates.followed_by_referral', 'rates.moments',
+            'base.base_followed', 'base.base_moments', 'low'
+        ) }}
             as lift_ci_low,
-        {{ ratio_interval('rates.followed_by_referral', 'rates.moments', 'base.base_followed', 'base.base_moments', 'high') }}
+        {{ ratio_interval(
+            'rates.followed_by_referral', 'rates.moments',
+            'base.base_followed', 'base.base_moments', 'high'
+        ) }}
             as lift_ci_high,
         rates.moments < {{ var('nps_min_responses') }} as is_small_sample
     from rates

@@ -28,7 +28,8 @@ final as (
         avg(revenue) as revenue_per_customer,
         avg(contribution) as contribution_per_customer,
         avg(predicted_clv) as avg_predicted_clv,
-        avg(case when is_churned then 1.0 when not is_churned then 0.0 end) as churned_share_of_buyers
+        avg(case when is_churned then 1.0 when not is_churned then 0.0 end)
+            as churned_share_of_buyers
     from labelled
     group by is_referred
 )

@@ -44,7 +44,8 @@ customer_referrals as (
 days_to_first_referral as (
     select
         first_referrals.customer_id,
-        (epoch(first_referrals.first_referral_at) - epoch(first_purchases.first_purchase_at)) / 86400.0 as days
+        (epoch(first_referrals.first_referral_at) - epoch(first_purchases.first_purchase_at))
+        / 86400.0 as days
     from first_referrals
     inner join first_purchases
         on first_purchases.customer_id = first_referrals.customer_id
@@ -57,7 +58,8 @@ final as (
         count(*) as customers,
         sum(customer_referrals.referrals_sent) as referrals_sent,
         sum(customer_referrals.referrals_converted) as referrals_converted,
-        sum(customer_referrals.referrals_converted) / nullif(sum(customer_referrals.referrals_sent), 0)
+        sum(customer_referrals.referrals_converted)
+        / nullif(sum(customer_referrals.referrals_sent), 0)
             as conversion_rate,
         sum(customer_referrals.referrals_converted) / count(*) as viral_coefficient,
         median(days_to_first_referral.days) as median_days_first_purchase_to_referral

@@ -3,10 +3,11 @@
 --   first_touch     all credit to the earliest touch
 --   last_touch      all credit to the latest touch
 --   linear          equal shares
---   time_decay      shares proportional to 0.5 ^ (days before the order / attribution_half_life_days)
---   position_based  attribution_first_touch_weight to the first, attribution_last_touch_weight to the
---                   last, the rest split evenly among the middle ones (one touch: all; two: first and
---                   last in proportion to their weights)
+--   time_decay      shares proportional to 0.5 ^ (days before the order /
+--                   attribution_half_life_days)
+--   position_based  attribution_first_touch_weight to the first, attribution_last_touch_weight to
+--                   the last, the rest split evenly among the middle ones (one touch: all; two:
+--                   first and last in proportion to their weights)
 -- Credits are rounded by the largest-remainder method (macro largest_remainder: revenue to the
 -- cent, conversions to 1e-12 in the same order), so every credit is within one unit of its exact
 -- share and every order's credits add up exactly to 1 conversion and to its revenue.
@@ -38,22 +39,27 @@ weighted as (
         attribution_models.attribution_model,
         case
             when touches.touches <= 1 then 1.0
-            when attribution_models.attribution_model = 'first_touch' then
-                case when touches.touch_number = 1 then 1.0 else 0.0 end
-            when attribution_models.attribution_model = 'last_touch' then
-                case when touches.touch_number = touches.touches then 1.0 else 0.0 end
+            when attribution_models.attribution_model = 'first_touch'
+                then case when touches.touch_number = 1 then 1.0 else 0.0 end
+            when attribution_models.attribution_model = 'last_touch'
+                then case when touches.touch_number = touches.touches then 1.0 else 0.0 end
             when attribution_models.attribution_model = 'linear' then 1.0 / touches.touches
-            when attribution_models.attribution_model = 'time_decay' then
-                power(0.5, touches.days_before_order / {{ half_life }})
-            when attribution_models.attribution_model = 'position_based' and touches.touches = 2 then
-                case when touches.touch_number = 1 then {{ first_weight }} else {{ last_weight }} end
-                / ({{ first_weight }} + {{ last_weight }})
-            when attribution_models.attribution_model = 'position_based' then
-                case
-                    when touches.touch_number = 1 then {{ first_weight }}
-                    when touches.touch_number = touches.touches then {{ last_weight }}
-                    else (1.0 - {{ first_weight }} - {{ last_weight }}) / (touches.touches - 2)
-                end
+            when attribution_models.attribution_model = 'time_decay'
+                then power(0.5, touches.days_before_order / {{ half_life }})
+            when attribution_models.attribution_model = 'position_based' and touches.touches = 2
+                then
+                    case
+                        when touches.touch_number = 1 then {{ first_weight }}
+                        else {{ last_weight }}
+                    end
+                    / ({{ first_weight }} + {{ last_weight }})
+            when attribution_models.attribution_model = 'position_based'
+                then
+                    case
+                        when touches.touch_number = 1 then {{ first_weight }}
+                        when touches.touch_number = touches.touches then {{ last_weight }}
+                        else (1.0 - {{ first_weight }} - {{ last_weight }}) / (touches.touches - 2)
+                    end
         end as weight
     from touches
     cross join attribution_models

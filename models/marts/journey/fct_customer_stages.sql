@@ -26,7 +26,9 @@ awareness as (
         stages_reached.reached_at as awareness_at,
         cast(date_trunc('month', stages_reached.reached_at) as date) as cohort_month,
         coalesce(
-            case when first_event.occurred_at = stages_reached.reached_at then first_event.channel end,
+            case
+                when first_event.occurred_at = stages_reached.reached_at then first_event.channel
+            end,
             customers.acquisition_channel,
             'unknown'
         ) as acquisition_channel

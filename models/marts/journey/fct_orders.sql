@@ -13,10 +13,12 @@ final as (
         status,
         status = 'completed' as is_completed,
         case
-            when status = 'completed' then row_number() over (
-                partition by customer_id, status = 'completed'
-                order by ordered_at, order_id
-            )
+            when status = 'completed'
+                then
+                    row_number() over (
+                        partition by customer_id, status = 'completed'
+                        order by ordered_at, order_id
+                    )
         end as completed_order_number
     from orders
 )

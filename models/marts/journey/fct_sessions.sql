@@ -18,8 +18,10 @@ sessions_with_orders as (
         on orders.customer_id = sessions.customer_id
         and orders.status = 'completed'
         and orders.ordered_at >= sessions.started_at
-        and orders.ordered_at <= sessions.ended_at
+        and orders.ordered_at <= (
+            sessions.ended_at
             + to_minutes(cast({{ var('session_inactivity_minutes') }} as bigint))
+        )
     group by sessions.session_id, sessions.customer_id
 ),
 

@@ -72,11 +72,15 @@ stale_lookups as (
         on touchpoint_catalog.touchpoint = stored_lookups.touchpoint
     where stored_lookups.stage is distinct from stage_map.stage
         or stored_lookups.channel_group is distinct from coalesce(channels.channel_group, 'other')
-        or stored_lookups.touchpoint_group is distinct from coalesce(touchpoint_catalog.touchpoint_group, 'other')
+        or stored_lookups.touchpoint_group is distinct from coalesce(
+            touchpoint_catalog.touchpoint_group, 'other'
+        )
 ),
 
 changed_customers as (
-    {{ customers_with_changed_event_counts('sessionised', 'stored_customers', stored_events='sum(events)') }}
+    {{ customers_with_changed_event_counts(
+        'sessionised', 'stored_customers', stored_events='sum(events)'
+    ) }}
     union
     select stored_customers.customer_id
     from stored_customers
@@ -89,8 +93,8 @@ changed_customers as (
 events as (
     select * from sessionised
     {% if is_incremental() %}
-    where customer_id in (select customer_id from changed_customers)
-        or exists (select 1 from stale_lookups)
+    where customer_id in (select changed_customers.customer_id from changed_customers)
+        or exists (select 1 as found from stale_lookups)
     {% endif %}
 ),
 

@@ -1,8 +1,8 @@
 -- Pain points of the journey: what customers who stalled at a stage saw last, against what
 -- customers who moved on saw last before moving on. Only customers of complete cohorts are compared
 -- (macro cohort_is_complete): in a cohort whose funnel window is still open, a customer who has not
--- reached the next stage yet may still do so — counting them as stalled would read a young cohort as
--- a worse one. Those customers are counted apart (incomplete_cohort_customers).
+-- reached the next stage yet may still do so — counting them as stalled would read a young cohort
+-- as a worse one. Those customers are counted apart (incomplete_cohort_customers).
 with customer_stages as (
     select * from {{ ref('fct_customer_stages') }}
 ),
@@ -26,7 +26,11 @@ stays as (
         cohort_month,
         lead(reached_at) over (partition by customer_id order by stage_order) as next_reached_at
     from customer_stages
-    qualify stage_order < (select max(stage_order) from stage_map)
+    qualify
+        stage_order < (
+            select max(last_stage.stage_order) as last_stage_order
+            from stage_map as last_stage
+        )
 ),
 
 stay_cohorts as (
@@ -59,11 +63,15 @@ last_events as (
     inner join events
         on events.customer_id = stay_outcomes.customer_id
         and events.occurred_at >= stay_outcomes.reached_at
-        and (stay_outcomes.next_reached_at is null or events.occurred_at < stay_outcomes.next_reached_at)
-    qualify row_number() over (
-        partition by stay_outcomes.customer_id, stay_outcomes.stage
-        order by events.occurred_at desc, events.event_id desc
-    ) <= {{ var('dropoff_last_events') }}
+        and (
+            stay_outcomes.next_reached_at is null
+            or events.occurred_at < stay_outcomes.next_reached_at
+        )
+    qualify
+        row_number() over (
+            partition by stay_outcomes.customer_id, stay_outcomes.stage
+            order by events.occurred_at desc, events.event_id desc
+        ) <= {{ var('dropoff_last_events') }}
 ),
 
 seen as (
@@ -91,7 +99,8 @@ stage_totals as (
         stage,
         stage_order,
         count(case when is_complete and next_reached_at is null then 1 end) as stalled_customers,
-        count(case when is_complete and next_reached_at is not null then 1 end) as moved_on_customers,
+        count(case when is_complete and next_reached_at is not null then 1 end)
+            as moved_on_customers,
         count(case when not is_complete then 1 end) as incomplete_cohort_customers
     from stay_cohorts
     group by stage, stage_order
@@ -119,7 +128,8 @@ flagged as (
     select
         *,
         stalled_share / nullif(moved_on_share, 0) as lift,
-        stalled_customers_seen + moved_on_customers_seen < {{ var('dropoff_min_customers') }} as is_small_sample
+        stalled_customers_seen + moved_on_customers_seen
+        < {{ var('dropoff_min_customers') }} as is_small_sample
     from shares
 ),
 
@@ -140,7 +150,7 @@ final as (
         is_small_sample,
         row_number() over (
             partition by stage, dimension
-            order by is_small_sample, lift desc nulls last, stalled_share desc, value
+            order by is_small_sample asc, lift desc nulls last, stalled_share desc, value asc
         ) as pain_point_rank,
         incomplete_cohort_customers
     from flagged

@@ -75,7 +75,9 @@ support as (
         {% for category in var('ticket_categories') %}
         count(*) filter (where category = {{ sql_string(category) }}) as tickets_{{ category }},
         {% endfor %}
-        count(*) filter (where category not in ({{ sql_list(var('ticket_categories')) }}) or category is null)
+        count(*) filter (
+            where category not in ({{ sql_list(var('ticket_categories')) }}) or category is null
+        )
             as tickets_other,
         avg({{ hours_between('opened_at', 'resolved_at') }}) as avg_resolution_hours
     from tickets
@@ -116,13 +118,14 @@ final as (
         -- a rate, so early and late buyers compare: completed orders per calendar month since the
         -- first one (its month and the current month both count)
         purchases.frequency
-            / (date_diff('month', cast(purchases.first_order_at as date), as_of.as_of_date) + 1)
+        / (date_diff('month', cast(purchases.first_order_at as date), as_of.as_of_date) + 1)
             as orders_per_month,
         coalesce(engagement.events, 0) as events,
         coalesce(session_counts.sessions, 0) as sessions,
         coalesce(engagement.consideration_events, 0) as consideration_events,
         -- share of the customer's tracked events spent browsing and comparing
-        coalesce(engagement.consideration_events, 0) / nullif(engagement.events, 0) as consideration_share,
+        coalesce(engagement.consideration_events, 0)
+        / nullif(engagement.events, 0) as consideration_share,
         case
             when purchases.frequency > 0
                 then coalesce(engagement.consideration_events_before_first_order, 0)

@@ -20,10 +20,14 @@ stage_reach as (
     select
         segments.segment_id,
         {% for stage in ['consideration', 'decision', 'retention', 'advocacy'] %}
-        count(distinct customer_stages.customer_id) filter (where customer_stages.stage = '{{ stage }}')
+        count(distinct customer_stages.customer_id) filter (
+            where customer_stages.stage = '{{ stage }}'
+        )
             as reached_{{ stage }},
         {% endfor %}
-        count(distinct customer_stages.customer_id) filter (where customer_stages.stage = 'awareness')
+        count(distinct customer_stages.customer_id) filter (
+            where customer_stages.stage = 'awareness'
+        )
             as reached_awareness
     from segments
     inner join customer_stages
@@ -52,7 +56,11 @@ value as (
         avg(customer_value.revenue) as revenue_per_customer,
         avg(customer_value.contribution) as contribution_per_customer,
         avg(customer_value.predicted_clv) as avg_predicted_clv,
-        avg(case when customer_value.is_churned then 1.0 when not customer_value.is_churned then 0.0 end)
+        avg(
+            case
+                when customer_value.is_churned then 1.0 when not customer_value.is_churned then 0.0
+            end
+        )
             as churned_share_of_buyers,
         avg(customer_value.probability_alive) as avg_probability_alive
     from segments

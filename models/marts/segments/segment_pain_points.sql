@@ -6,7 +6,8 @@
 -- Signals (each over the customers it applies to):
 --   ticket_<category>   share of customers with a ticket of that category (all customers)
 --   detractor           share with a latest NPS of 0–6 (customers with an NPS)
---   stalled_<stage>     share whose furthest stage is that stage (all customers; advocacy is the end)
+--   stalled_<stage>     share whose furthest stage is that stage (all customers; advocacy is the
+--                       end)
 --   slow_resolution     share whose tickets took more than var slow_resolution_hours on average
 --                       to resolve (customers with a resolved ticket)
 with segments as (
@@ -18,7 +19,10 @@ features as (
 ),
 
 stage_map as (
-    select distinct stage, stage_order from {{ ref('stage_map') }}
+    select distinct
+        stage,
+        stage_order
+    from {{ ref('stage_map') }}
 ),
 
 signals as (
@@ -43,7 +47,11 @@ signals as (
         features.furthest_stage = stage_map.stage as has_signal
     from features
     cross join stage_map
-    where stage_map.stage_order < (select max(stage_order) from stage_map)
+    where
+        stage_map.stage_order < (
+            select max(last_stage.stage_order) as last_stage_order
+            from stage_map as last_stage
+        )
     union all
     select
         customer_id,
@@ -84,9 +92,10 @@ tested as (
         counts.customers_with_signal,
         counts.customers_with_signal / counts.customers as rate,
         totals.all_with_signal / totals.all_customers as overall_rate,
-        (counts.customers_with_signal / counts.customers) / nullif(totals.all_with_signal / totals.all_customers, 0)
+        (counts.customers_with_signal / counts.customers)
+        / nullif(totals.all_with_signal / totals.all_customers, 0)
             as lift,
-        -- two-proportion z-test: the segment against all other customers
+        {#- two-proportion z-test: the segment against all other customers #}
         {{ two_proportion_z(
             'counts.customers_with_signal', 'counts.customers',
             'totals.all_with_signal - counts.customers_with_signal', 'totals.all_customers - counts.customers'
@@ -109,7 +118,10 @@ holm_order as (
     select
         *,
         count(p_value) over () as tests,
-        case when p_value is not null then row_number() over (order by p_value nulls last, segment_id, signal) end
+        case
+            when p_value is not null
+                then row_number() over (order by p_value nulls last, segment_id, signal)
+        end
             as p_value_order
     from tested_p
 ),
@@ -118,10 +130,15 @@ holm_adjusted as (
     select
         *,
         case
-            when p_value is not null then least(1.0, max((tests - p_value_order + 1) * p_value) over (
-                order by p_value nulls last, segment_id, signal
-                rows between unbounded preceding and current row
-            ))
+            when p_value is not null
+                then
+                    least(
+                        1.0,
+                        max((tests - p_value_order + 1) * p_value) over (
+                            order by p_value nulls last, segment_id, signal
+                            rows between unbounded preceding and current row
+                        )
+                    )
         end as p_value_holm
     from holm_order
 ),
@@ -146,10 +163,12 @@ final as (
         z_score,
         p_value,
         case
-            when is_pain_point then row_number() over (
-                partition by segment_id, is_pain_point
-                order by lift desc, signal
-            )
+            when is_pain_point
+                then
+                    row_number() over (
+                        partition by segment_id, is_pain_point
+                        order by lift desc, signal asc
+                    )
         end as pain_point_rank,
         p_value_holm,
         is_pain_point

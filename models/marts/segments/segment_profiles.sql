@@ -1,6 +1,7 @@
 -- One row per segment: its size and share, its centroid in original units (the mean of each
 -- clustering feature over its members, as JSON text; segment_centroids has them one per row), its
--- mean silhouette (over the sampled members), and the k chosen with the silhouette of every k tried.
+-- mean silhouette (over the sampled members), and the k chosen with the silhouette of every k
+-- tried.
 with segments as (
     select * from {{ ref('customer_segments') }}
 ),
@@ -18,7 +19,9 @@ centroid_json as (
         segment_id,
         -- keys in feature order, so the text is the same on every run
         '{' || string_agg(
-            cast(to_json(feature) as varchar) || ':' || coalesce(cast(round(mean_value, 4) as varchar), 'null'),
+            cast(to_json(feature) as varchar)
+            || ':'
+            || coalesce(cast(round(mean_value, 4) as varchar), 'null'),
             ',' order by feature
         ) || '}' as centroid
     from centroids
@@ -28,7 +31,9 @@ centroid_json as (
 k_summary as (
     select
         max(k) filter (where is_chosen) as chosen_k,
-        string_agg(cast(k as varchar) || ': ' || cast(round(silhouette, 4) as varchar), ', ' order by k)
+        string_agg(
+            cast(k as varchar) || ': ' || cast(round(silhouette, 4) as varchar), ', ' order by k
+        )
             as silhouette_by_k
     from k_selection
 ),

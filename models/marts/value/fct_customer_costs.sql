@@ -1,6 +1,7 @@
 -- Activity-based costing: each month's activity cost allocated to the customers that consumed its
 -- driver that month, in proportion to their driver volume:
---   orders     the customer's orders placed that month (any status: refunds and cancellations cost too)
+--   orders     the customer's orders placed that month (any status: refunds and cancellations
+--              cost too)
 --   events     the customer's tracked events that month
 --   tickets    the customer's support tickets opened that month
 --   customers  1 for every customer active that month (an event or an order)
@@ -62,9 +63,15 @@ driver_volumes as (
         'customers' as driver,
         cast(1 as decimal(38, 6)) as volume
     from (
-        select customer_id, cast(date_trunc('month', occurred_at) as date) as period_month from events
+        select
+            customer_id,
+            cast(date_trunc('month', occurred_at) as date) as period_month
+        from events
         union all
-        select customer_id, cast(date_trunc('month', ordered_at) as date) as period_month from orders
+        select
+            customer_id,
+            cast(date_trunc('month', ordered_at) as date) as period_month
+        from orders
     ) as active
     union all
     select
@@ -86,7 +93,9 @@ shares as (
         costs.cost,
         driver_volumes.customer_id,
         driver_volumes.volume as driver_volume,
-        sum(driver_volumes.volume) over (partition by costs.period_month, costs.activity) as total_driver_volume
+        sum(driver_volumes.volume)
+            over (partition by costs.period_month, costs.activity)
+            as total_driver_volume
     from costs
     inner join driver_volumes
         on driver_volumes.period_month = costs.period_month
@@ -127,12 +136,13 @@ unallocated as (
         costs.cost as allocated_cost,
         true as is_unallocated
     from costs
-    where not exists (
-        select 1
-        from shares
-        where shares.period_month = costs.period_month
-            and shares.activity = costs.activity
-    )
+    where
+        not exists (
+            select 1 as found
+            from shares
+            where shares.period_month = costs.period_month
+                and shares.activity = costs.activity
+        )
 ),
 
 final as (

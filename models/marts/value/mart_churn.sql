@@ -2,8 +2,8 @@
 --   inactivity: a buyer is churned on a day when their last completed order is more than
 --               var churn_inactivity_days (90) before it;
 --   model:      a buyer is churned on a day when their probability of being alive under the CLV
---               purchase model clv_model_params selects (clv_alive_by_state), from their purchases up
---               to that day, is below var churn_p_alive_threshold (0.5).
+--               purchase model clv_model_params selects (clv_alive_by_state), from their purchases
+--               up to that day, is below var churn_p_alive_threshold (0.5).
 -- A buyer is active in a month when they bought before it started and were not churned at its
 -- start (the day before); newly churned when active and churned at its end (the month's last day,
 -- or the last day of data). churn_rate = newly churned / active. The states are
@@ -47,7 +47,9 @@ labelled as (
         customers.cohort_month,
         customers.first_touch_channel as acquisition_channel,
         flags.bought_before and not flags.inactive_at_start as is_active,
-        flags.bought_before and not flags.inactive_at_start and flags.inactive_at_end as is_newly_churned,
+        flags.bought_before
+        and not flags.inactive_at_start
+        and flags.inactive_at_end as is_newly_churned,
         flags.bought_before and not flags.model_churned_at_start as is_active_by_model,
         flags.bought_before and not flags.model_churned_at_start and flags.model_churned_at_end
             as is_newly_churned_by_model,
@@ -64,14 +66,15 @@ final as (
         acquisition_channel,
         count(*) filter (where is_active) as active_customers,
         count(*) filter (where is_newly_churned) as newly_churned,
-        count(*) filter (where is_newly_churned) / nullif(count(*) filter (where is_active), 0) as churn_rate,
+        count(*) filter (where is_newly_churned)
+        / nullif(count(*) filter (where is_active), 0) as churn_rate,
         -- null, not 0, when no purchase model could be fitted
         case when bool_or(has_model) then count(*) filter (where is_active_by_model) end
             as active_customers_by_model,
         case when bool_or(has_model) then count(*) filter (where is_newly_churned_by_model) end
             as newly_churned_by_model,
         count(*) filter (where is_newly_churned_by_model)
-            / nullif(count(*) filter (where is_active_by_model), 0) as churn_rate_by_model
+        / nullif(count(*) filter (where is_active_by_model), 0) as churn_rate_by_model
     from labelled
     group by month, cohort_month, acquisition_channel
 )

@@ -52,7 +52,12 @@ cost_to_serve as (
         {% for activity in activities %}
         coalesce(sum(allocated_cost) filter (where activity = {{ sql_string(activity) }}), 0) as cost_{{ activity }},
         {% endfor %}
-        coalesce(sum(allocated_cost) filter (where activity not in ({{ sql_list(activities) if activities else "''" }})), 0)
+        coalesce(
+            sum(allocated_cost) filter (
+                where activity not in ({{ sql_list(activities) if activities else "''" }})
+            ),
+            0
+        )
             as cost_other_activities,
         sum(allocated_cost) as cost_to_serve
     from costs
@@ -84,14 +89,15 @@ final as (
         coalesce(cost_to_serve.cost_other_activities, 0) as cost_other_activities,
         coalesce(cost_to_serve.cost_to_serve, 0) as cost_to_serve,
         coalesce(purchases.revenue, 0) - coalesce(purchases.cost_of_goods, 0)
-            - coalesce(cost_to_serve.cost_to_serve, 0) as contribution,
+        - coalesce(cost_to_serve.cost_to_serve, 0) as contribution,
         predictions.expected_purchases,
         predictions.expected_order_value,
         predictions.predicted_clv,
         predictions.probability_alive,
         case
-            when purchases.last_order_at is not null then
-                data_end.data_end_date - cast(purchases.last_order_at as date) > {{ var('churn_inactivity_days') }}
+            when purchases.last_order_at is not null
+                then data_end.data_end_date - cast(purchases.last_order_at as date)
+                    > {{ var('churn_inactivity_days') }}
         end as is_churned,
         predictions.probability_alive < {{ var('churn_p_alive_threshold') }} as is_churned_by_model
     from customers

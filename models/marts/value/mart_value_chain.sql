@@ -58,7 +58,8 @@ final as (
         coalesce(activity_months.unallocated_cost, 0) as unallocated_cost,
         activity_months.driver_volume,
         activity_months.cost / nullif(activity_months.driver_volume, 0) as unit_cost,
-        activity_months.cost / nullif(sum(activity_months.cost) over (partition by activity_months.period_month), 0)
+        activity_months.cost
+        / nullif(sum(activity_months.cost) over (partition by activity_months.period_month), 0)
             as share_of_cost,
         activity_months.customers_served,
         coalesce(served_sales.served_revenue, 0) as served_revenue,

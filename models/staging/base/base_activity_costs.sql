@@ -14,25 +14,25 @@ typed as (
             {{ to_date('raw_period_month') }},
             {{ to_date("raw_period_month || '-01'") }}
         )) as date) as period_month,
-        lower(raw_activity) as activity,
+        lower(cleaned.raw_activity) as activity,
         {{ to_amount('raw_cost') }} as cost,
-        lower(raw_driver) as driver
+        lower(cleaned.raw_driver) as driver
     from cleaned
 ),
 
 checked as (
     select
         typed.*,
-        concat_ws('|', raw_period_month, raw_activity) as _source_key,
+        concat_ws('|', typed.raw_period_month, typed.raw_activity) as _source_key,
         case
-            when raw_period_month is null or activity is null then 'missing_primary_key'
-            when raw_cost is null or driver is null then 'missing_value'
-            when period_month is null then 'invalid_timestamp'
-            when cost is null then 'invalid_number'
+            when typed.raw_period_month is null or typed.activity is null then 'missing_primary_key'
+            when typed.raw_cost is null or typed.driver is null then 'missing_value'
+            when typed.period_month is null then 'invalid_timestamp'
+            when typed.cost is null then 'invalid_number'
             when {{ is_future('cast(period_month as timestamp)') }} then 'future_timestamp'
             when {{ is_too_early('cast(period_month as timestamp)') }} then 'too_early_timestamp'
-            when cost < 0 then 'negative_amount'
-            when driver not in ({{ sql_list(var('cost_drivers')) }}) then 'unknown_driver'
+            when typed.cost < 0 then 'negative_amount'
+            when typed.driver not in ({{ sql_list(var('cost_drivers')) }}) then 'unknown_driver'
         end as _check_reason
     from typed
 ),

@@ -9,28 +9,32 @@ cleaned as (
 typed as (
     select
         cleaned.*,
-        raw_customer_id as customer_id,
+        cleaned.raw_customer_id as customer_id,
         {{ to_utc_timestamp('raw_created_at') }} as created_at,
-        raw_country as country,
-        lower(raw_acquisition_channel) as acquisition_channel
+        cleaned.raw_country as country,
+        lower(cleaned.raw_acquisition_channel) as acquisition_channel
     from cleaned
 ),
 
 checked as (
     select
         typed.*,
-        raw_customer_id as _source_key,
+        typed.raw_customer_id as _source_key,
         case
-            when customer_id is null then 'missing_primary_key'
-            when raw_created_at is null then 'missing_value'
-            when created_at is null then 'invalid_timestamp'
+            when typed.customer_id is null then 'missing_primary_key'
+            when typed.raw_created_at is null then 'missing_value'
+            when typed.created_at is null then 'invalid_timestamp'
             when {{ is_future('created_at') }} then 'future_timestamp'
             when {{ is_too_early('created_at') }} then 'too_early_timestamp'
         end as _check_reason
     from typed
 ),
 
-{{ deduplicate('checked', key=['customer_id'], compare=['created_at', 'country', 'acquisition_channel']) }}
+{{ deduplicate(
+    'checked',
+    key=['customer_id'],
+    compare=['created_at', 'country', 'acquisition_channel']
+) }}
 
 select
     customer_id,

@@ -15,9 +15,12 @@
 {% set lookback = var('event_files_lookback') | int %}
 {% set processed = [] %}
 {% set reread = [] %}
-{#- the files already loaded, as constant lists (a unit test's `this` is a fixture: nothing to list) -#}
+{#- the files already loaded, as constant lists (a unit test's `this` is a fixture: nothing to
+    list) -#}
 {% if is_incremental() and execute and model.resource_type != 'unit_test' %}
-    {% set loaded = run_query("select distinct source_file from " ~ this ~ " order by source_file").columns[0].values() | list %}
+    {% set loaded = run_query(
+        "select distinct source_file from " ~ this ~ " order by source_file"
+    ).columns[0].values() | list %}
     {% if lookback > 0 %}
         {% set processed = loaded[:-lookback] %}
         {% set reread = loaded[-lookback:] %}
@@ -41,25 +44,25 @@ cleaned as (
 typed as (
     select
         cleaned.*,
-        raw_event_id as event_id,
-        raw_customer_id as customer_id,
+        cleaned.raw_event_id as event_id,
+        cleaned.raw_customer_id as customer_id,
         {{ to_utc_timestamp('raw_occurred_at') }} as occurred_at,
-        lower(raw_event_type) as event_type,
-        lower(raw_channel) as channel,
-        lower(raw_touchpoint) as touchpoint,
-        raw_session_id as session_id
+        lower(cleaned.raw_event_type) as event_type,
+        lower(cleaned.raw_channel) as channel,
+        lower(cleaned.raw_touchpoint) as touchpoint,
+        cleaned.raw_session_id as session_id
     from cleaned
 ),
 
 checked as (
     select
         typed.*,
-        raw_event_id as _source_key,
+        typed.raw_event_id as _source_key,
         case
-            when event_id is null then 'missing_primary_key'
-            when customer_id is null then 'missing_customer_id'
-            when raw_occurred_at is null or event_type is null then 'missing_value'
-            when occurred_at is null then 'invalid_timestamp'
+            when typed.event_id is null then 'missing_primary_key'
+            when typed.customer_id is null then 'missing_customer_id'
+            when typed.raw_occurred_at is null or typed.event_type is null then 'missing_value'
+            when typed.occurred_at is null then 'invalid_timestamp'
             when {{ is_future('occurred_at') }} then 'future_timestamp'
             when {{ is_too_early('occurred_at') }} then 'too_early_timestamp'
         end as _check_reason

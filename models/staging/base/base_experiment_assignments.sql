@@ -17,33 +17,35 @@ cleaned as (
 typed as (
     select
         cleaned.*,
-        raw_experiment_id as experiment_id,
-        raw_customer_id as customer_id,
+        cleaned.raw_experiment_id as experiment_id,
+        cleaned.raw_customer_id as customer_id,
         {{ to_utc_timestamp('raw_assigned_at') }} as assigned_at,
-        raw_factor as factor,
-        raw_level as level
+        cleaned.raw_factor as factor,
+        cleaned.raw_level as level
     from cleaned
 ),
 
 checked as (
     select
         typed.*,
-        concat_ws('|', raw_experiment_id, raw_customer_id, raw_factor) as _source_key,
+        concat_ws(
+            '|', typed.raw_experiment_id, typed.raw_customer_id, typed.raw_factor
+        ) as _source_key,
         case
-            when typed.experiment_id is null or factor is null then 'missing_primary_key'
+            when typed.experiment_id is null or typed.factor is null then 'missing_primary_key'
             when typed.customer_id is null then 'missing_customer_id'
-            when raw_assigned_at is null or level is null then 'missing_value'
-            when assigned_at is null then 'invalid_timestamp'
-            when {{ is_future('assigned_at') }} then 'future_timestamp'
-            when {{ is_too_early('assigned_at') }} then 'too_early_timestamp'
+            when typed.raw_assigned_at is null or typed.level is null then 'missing_value'
+            when typed.assigned_at is null then 'invalid_timestamp'
+            when {{ is_future('typed.assigned_at') }} then 'future_timestamp'
+            when {{ is_too_early('typed.assigned_at') }} then 'too_early_timestamp'
             when experiments.experiment_id is null then 'unknown_experiment'
             when customers.customer_id is null then 'unknown_customer'
         end as _check_reason
     from typed
     left join experiments
-        on typed.experiment_id = experiments.experiment_id
+        on experiments.experiment_id = typed.experiment_id
     left join customers
-        on typed.customer_id = customers.customer_id
+        on customers.customer_id = typed.customer_id
 ),
 
 {{ deduplicate(

@@ -13,32 +13,36 @@ cleaned as (
 typed as (
     select
         cleaned.*,
-        raw_ticket_id as ticket_id,
-        raw_customer_id as customer_id,
+        cleaned.raw_ticket_id as ticket_id,
+        cleaned.raw_customer_id as customer_id,
         {{ to_utc_timestamp('raw_opened_at') }} as opened_at,
         {{ to_utc_timestamp('raw_resolved_at') }} as resolved_at,
-        lower(raw_category) as category,
-        lower(raw_channel) as channel
+        lower(cleaned.raw_category) as category,
+        lower(cleaned.raw_channel) as channel
     from cleaned
 ),
 
 checked as (
     select
         typed.*,
-        raw_ticket_id as _source_key,
+        typed.raw_ticket_id as _source_key,
         case
-            when ticket_id is null then 'missing_primary_key'
+            when typed.ticket_id is null then 'missing_primary_key'
             when typed.customer_id is null then 'missing_customer_id'
-            when raw_opened_at is null then 'missing_value'
-            when opened_at is null or {{ is_unparseable('raw_resolved_at', 'resolved_at') }} then 'invalid_timestamp'
-            when {{ is_future('opened_at') }} or {{ is_future('resolved_at') }} then 'future_timestamp'
-            when {{ is_too_early('opened_at') }} or {{ is_too_early('resolved_at') }} then 'too_early_timestamp'
-            when resolved_at < opened_at then 'resolved_before_opened'
+            when typed.raw_opened_at is null then 'missing_value'
+            when typed.opened_at is null
+                or {{ is_unparseable('typed.raw_resolved_at', 'typed.resolved_at') }}
+                then 'invalid_timestamp'
+            when {{ is_future('typed.opened_at') }} or {{ is_future('typed.resolved_at') }}
+                then 'future_timestamp'
+            when {{ is_too_early('typed.opened_at') }} or {{ is_too_early('typed.resolved_at') }}
+                then 'too_early_timestamp'
+            when typed.resolved_at < typed.opened_at then 'resolved_before_opened'
             when customers.customer_id is null then 'unknown_customer'
         end as _check_reason
     from typed
     left join customers
-        on typed.customer_id = customers.customer_id
+        on customers.customer_id = typed.customer_id
 ),
 
 {{ deduplicate(

@@ -13,36 +13,39 @@ cleaned as (
 typed as (
     select
         cleaned.*,
-        raw_response_id as response_id,
-        raw_customer_id as customer_id,
+        cleaned.raw_response_id as response_id,
+        cleaned.raw_customer_id as customer_id,
         {{ to_utc_timestamp('raw_responded_at') }} as responded_at,
         {{ to_integer('raw_nps_score') }} as nps_score,
         {{ to_integer('raw_csat_score') }} as csat_score,
-        lower(raw_touchpoint) as touchpoint
+        lower(cleaned.raw_touchpoint) as touchpoint
     from cleaned
 ),
 
 checked as (
     select
         typed.*,
-        raw_response_id as _source_key,
+        typed.raw_response_id as _source_key,
         case
-            when response_id is null then 'missing_primary_key'
+            when typed.response_id is null then 'missing_primary_key'
             when typed.customer_id is null then 'missing_customer_id'
             -- a response must carry at least one score to be a response
-            when raw_responded_at is null or (raw_nps_score is null and raw_csat_score is null) then 'missing_value'
-            when responded_at is null then 'invalid_timestamp'
-            when {{ is_unparseable('raw_nps_score', 'nps_score') }}
-                or {{ is_unparseable('raw_csat_score', 'csat_score') }} then 'invalid_number'
-            when {{ is_future('responded_at') }} then 'future_timestamp'
-            when {{ is_too_early('responded_at') }} then 'too_early_timestamp'
-            when nps_score not between 0 and 10 then 'nps_out_of_range'
-            when csat_score not between 1 and 5 then 'csat_out_of_range'
+            when typed.raw_responded_at is null
+                or (typed.raw_nps_score is null and typed.raw_csat_score is null)
+                then 'missing_value'
+            when typed.responded_at is null then 'invalid_timestamp'
+            when {{ is_unparseable('typed.raw_nps_score', 'typed.nps_score') }}
+                or {{ is_unparseable('typed.raw_csat_score', 'typed.csat_score') }}
+                then 'invalid_number'
+            when {{ is_future('typed.responded_at') }} then 'future_timestamp'
+            when {{ is_too_early('typed.responded_at') }} then 'too_early_timestamp'
+            when typed.nps_score not between 0 and 10 then 'nps_out_of_range'
+            when typed.csat_score not between 1 and 5 then 'csat_out_of_range'
             when customers.customer_id is null then 'unknown_customer'
         end as _check_reason
     from typed
     left join customers
-        on typed.customer_id = customers.customer_id
+        on customers.customer_id = typed.customer_id
 ),
 
 {{ deduplicate(
