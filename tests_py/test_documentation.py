@@ -67,3 +67,26 @@ def test_readme_is_short_and_its_links_resolve():
             if not target.startswith("http"):
                 assert (document.parent / target).exists(), f"{document.name} links to missing {target}"
     assert len((REPO_ROOT / "README.md").read_text().splitlines()) <= 200
+
+
+def test_every_macro_and_its_arguments_are_documented():
+    """macros/_macros.yml names every macro of macros/ with exactly its arguments."""
+    import re
+
+    import yaml
+
+    from journey_metrics.paths import REPO_ROOT
+
+    defined = {}
+    for path in (REPO_ROOT / "macros").rglob("*.sql"):
+        for name, args in re.findall(r"\{%-? *macro +(\w+)\((.*?)\) *-?%\}", path.read_text(), re.DOTALL):
+            defined[name] = [arg.split("=")[0].strip() for arg in args.split(",") if arg.strip()]
+    documented = yaml.safe_load((REPO_ROOT / "macros" / "_macros.yml").read_text())["macros"]
+    documented = {
+        macro["name"]: [argument["name"] for argument in macro.get("arguments", [])]
+        for macro in documented
+        if macro.get("description", "").strip()
+    }
+    assert sorted(set(defined) - set(documented)) == [], "macros without an entry in macros/_macros.yml"
+    assert sorted(set(documented) - set(defined)) == [], "macros/_macros.yml documents macros that are gone"
+    assert {name: args for name, args in defined.items() if documented[name] != args} == {}

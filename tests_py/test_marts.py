@@ -116,14 +116,21 @@ def test_clv_is_finite_for_every_customer(demo):
 
 
 def test_customer_value_adds_up(demo):
-    """Contribution = gross margin − cost to serve, and cost to serve = the sum of its activities."""
-    activities = [row[0] for row in query(demo.db, "select activity from value_chain_activities")]
+    """Contribution = gross margin − cost to serve; cost to serve = its primary + support + other
+    activities = the customer's allocated costs in fct_customer_costs."""
     bad = query(
         demo.db,
-        f"""
-        select count(*) from mart_customer_value
-        where contribution != gross_margin - cost_to_serve
-            or cost_to_serve != {" + ".join("cost_" + a for a in activities)} + cost_other_activities
+        """
+        select count(*) from mart_customer_value as v
+        left join (
+            select customer_id, sum(allocated_cost) as allocated
+            from fct_customer_costs
+            where not is_unallocated
+            group by customer_id
+        ) as c on c.customer_id = v.customer_id
+        where v.contribution != v.gross_margin - v.cost_to_serve
+            or v.cost_to_serve != v.cost_primary_activities + v.cost_support_activities + v.cost_other_activities
+            or v.cost_to_serve != coalesce(c.allocated, 0)
     """,
     )
     assert bad == [(0,)]

@@ -16,7 +16,14 @@ ui.header(
     "Who is worth most, who is slipping away, and what does serving them cost? Predicted CLV and "
     "P(alive) come from the selected purchase model; churn is shown under both definitions "
     "(inactivity, and P(alive) below its threshold).",
-    ["mart_customer_value", "clv_holdout_validation", "mart_churn", "mart_value_chain", "mart_value_by_channel"],
+    [
+        "mart_customer_value",
+        "clv_holdout_validation",
+        "mart_churn",
+        "mart_value_chain",
+        "mart_value_by_channel",
+        "fct_customer_costs",
+    ],
 )
 
 value = ui.load("mart_customer_value")
@@ -37,7 +44,6 @@ if value is not None:
         & ui.within(value["cohort_month"], low, high)
     ]
     buyers = chosen[chosen["orders"] > 0]
-    activities = [c for c in value.columns if c.startswith("cost_") and c not in ("cost_of_goods", "cost_to_serve")]
 
     cols = st.columns(6)
     cols[0].metric(
@@ -167,15 +173,30 @@ if value is not None:
     st.subheader("Cost to serve and contribution")
     left, right = st.columns(2)
     with left:
-        costs = chosen[activities].sum().rename(lambda c: c.removeprefix("cost_").replace("_", " ")).sort_values()
-        figure = px.bar(
-            x=costs.values,
-            y=costs.index,
-            orientation="h",
-            labels={"x": "Cost allocated to the selected customers", "y": "Value-chain activity"},
-            title="Cost to serve by value-chain activity",
+        # per activity in long form (fct_customer_costs), summed over the selected customers
+        by_activity = ui.load(
+            "fct_customer_costs",
+            columns="customer_id, activity, sum(allocated_cost) as allocated_cost",
+            where="not is_unallocated",
+            group_by="customer_id, activity",
         )
-        ui.chart(figure, "value_cost_by_activity")
+        if by_activity is not None:
+            selected = by_activity[by_activity["customer_id"].isin(chosen["customer_id"])]
+            costs = (
+                selected.groupby("activity")["allocated_cost"]
+                .sum()
+                .astype(float)
+                .rename(lambda activity: activity.replace("_", " "))
+                .sort_values()
+            )
+            figure = px.bar(
+                x=costs.values,
+                y=costs.index,
+                orientation="h",
+                labels={"x": "Cost allocated to the selected customers", "y": "Value-chain activity"},
+                title="Cost to serve by value-chain activity",
+            )
+            ui.chart(figure, "value_cost_by_activity")
     with right:
         by_segment = chosen.groupby("segment_name", as_index=False)["contribution"].sum().sort_values("contribution")
         figure = px.bar(

@@ -7,10 +7,7 @@
 -- and the holdout: purchase days after the calibration end up to the last day of data.
 -- Every customer has a row; customers without a completed order by the calibration end have
 -- has_purchased = false and no model inputs.
-{% set unit_days = 7 if var('clv_time_unit') == 'week' else 1 %}
-{% if var('clv_time_unit') not in ('day', 'week') %}
-    {{ exceptions.raise_compiler_error("var clv_time_unit must be 'day' or 'week', not '" ~ var('clv_time_unit') ~ "'") }}
-{% endif %}
+{% set unit_days = clv_unit_days() %}
 
 with customers as (
     select * from {{ ref('stg_customers') }}

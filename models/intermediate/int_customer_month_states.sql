@@ -4,7 +4,7 @@
 -- unit, var clv_time_unit): repeat purchases x, the last purchase's time since the first t_x, and
 -- the age T. mart_churn turns the states into churn by inactivity and, through clv_alive_by_state,
 -- by model.
-{% set unit_days = 7 if var('clv_time_unit') == 'week' else 1 %}
+{% set unit_days = clv_unit_days() %}
 
 {{ config(materialized='table') }}
 
@@ -31,7 +31,7 @@ purchase_history as (
 
 bounds as (
     select
-        cast(date_trunc('month', min(purchase_date)) as date) as first_month,
+        {{ month_start('min(purchase_date)') }} as first_month,
         {{ last_purchase_date() }} as data_end
     from purchase_days
 ),
@@ -66,7 +66,7 @@ customer_months as (
         cast(months.month_start - interval 1 day as date) as day_before
     from buyers
     inner join months
-        on months.month_start >= cast(date_trunc('month', buyers.first_purchase_date) as date)
+        on months.month_start >= {{ month_start('buyers.first_purchase_date') }}
 ),
 
 -- purchase state on the day before the month and on its last day (as-of joins)
@@ -92,9 +92,10 @@ final as (
         month_start,
         month_end,
         first_purchase_date,
-        first_purchase_date < month_start as bought_before,
-        day_before - last_purchase_before > {{ var('churn_inactivity_days') }} as inactive_at_start,
-        month_end - last_purchase_at_end > {{ var('churn_inactivity_days') }} as inactive_at_end,
+        first_purchase_date < month_start as has_bought_before,
+        day_before - last_purchase_before > {{ var('churn_inactivity_days') }}
+            as is_inactive_at_start,
+        month_end - last_purchase_at_end > {{ var('churn_inactivity_days') }} as is_inactive_at_end,
         cast(repeats_before as double) as frequency_at_start,
         (last_purchase_before - first_purchase_date) / {{ unit_days }}.0 as recency_at_start,
         -- no state before the first purchase

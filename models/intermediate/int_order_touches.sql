@@ -7,7 +7,8 @@
 --   event              every event in the same window (checkout, login and the like included)
 -- var attribution_exclude_direct: when true, `direct` touches are dropped from an order that has
 -- any other touch (last non-direct click); an order with only direct touches keeps them.
--- An order without a touch keeps one row with channel and touchpoint 'no_touchpoint'. Touches are
+-- An order without a touch keeps one row with channel and touchpoint '(none)' (macro no_value).
+-- Touches are
 -- numbered from the earliest (ties by session or event id).
 -- A table: fct_attribution_credits and the data tests read it (a view would be computed each time).
 {{ config(materialized='table') }}
@@ -100,8 +101,8 @@ numbered as (
         session_id,
         event_id,
         touched_at,
-        coalesce(channel, 'no_touchpoint') as channel,
-        coalesce(touchpoint, 'no_touchpoint') as touchpoint,
+        coalesce(channel, {{ no_value() }}) as channel,
+        coalesce(touchpoint, {{ no_value() }}) as touchpoint,
         {{ hours_between('touched_at', 'ordered_at') }} / 24.0 as days_before_order,
         row_number() over (
             partition by order_id
@@ -120,8 +121,8 @@ untouched as (
         cast(null as {{ dbt.type_string() }}) as session_id,
         cast(null as {{ dbt.type_string() }}) as event_id,
         cast(null as timestamp) as touched_at,
-        'no_touchpoint' as channel,
-        'no_touchpoint' as touchpoint,
+        {{ no_value() }} as channel,
+        {{ no_value() }} as touchpoint,
         cast(null as double) as days_before_order,
         cast(1 as bigint) as touch_number,
         cast(0 as bigint) as touches

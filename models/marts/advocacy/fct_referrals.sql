@@ -27,10 +27,10 @@ final as (
         referrals.sent_at,
         referrals.converted_at,
         referrals.converted_at is not null as is_converted,
-        (epoch(referrals.converted_at) - epoch(referrals.sent_at)) / 86400.0 as days_to_convert,
-        coalesce(referrer_stage.referrer_stage, 'none') as referrer_stage,
-        (epoch(referrals.sent_at) - epoch(referrer_stage.referrer_awareness_at))
-        / 86400.0 as referrer_tenure_days
+        {{ days_between('referrals.sent_at', 'referrals.converted_at') }} as days_to_convert,
+        coalesce(referrer_stage.referrer_stage, {{ no_value() }}) as referrer_stage,
+        {{ days_between('referrer_stage.referrer_awareness_at', 'referrals.sent_at') }}
+            as referrer_tenure_days
     from referrals
     left join referrer_stage
         on referrer_stage.referral_id = referrals.referral_id

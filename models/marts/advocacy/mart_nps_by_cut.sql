@@ -65,16 +65,16 @@ stage_at_response as (
 cut_responses as (
     select
         'touchpoint' as cut,
-        coalesce(responses.touchpoint, '(none)') as cut_value,
-        cast(date_trunc('month', responses.responded_at) as date) as response_month,
+        coalesce(responses.touchpoint, {{ no_value() }}) as cut_value,
+        {{ month_start('responses.responded_at') }} as response_month,
         responses.nps_score,
         responses.csat_score
     from responses
     union all
     select
         'acquisition_channel' as cut,
-        coalesce(customers.first_touch_channel, 'unknown') as cut_value,
-        cast(date_trunc('month', responses.responded_at) as date) as response_month,
+        coalesce(customers.first_touch_channel, {{ no_value() }}) as cut_value,
+        {{ month_start('responses.responded_at') }} as response_month,
         responses.nps_score,
         responses.csat_score
     from responses
@@ -83,8 +83,8 @@ cut_responses as (
     union all
     select
         'stage_reached' as cut,
-        coalesce(stage_at_response.stage_reached, 'none') as cut_value,
-        cast(date_trunc('month', responses.responded_at) as date) as response_month,
+        coalesce(stage_at_response.stage_reached, {{ no_value() }}) as cut_value,
+        {{ month_start('responses.responded_at') }} as response_month,
         responses.nps_score,
         responses.csat_score
     from responses
@@ -93,8 +93,8 @@ cut_responses as (
     union all
     select
         'segment' as cut,
-        coalesce(segments.segment_name, 'unknown') as cut_value,
-        cast(date_trunc('month', responses.responded_at) as date) as response_month,
+        coalesce(segments.segment_name, {{ no_value() }}) as cut_value,
+        {{ month_start('responses.responded_at') }} as response_month,
         responses.nps_score,
         responses.csat_score
     from responses
@@ -106,7 +106,7 @@ cut_responses as (
     select
         'experiment_arm' as cut,
         arm_windows.arm as cut_value,
-        cast(date_trunc('month', responses.responded_at) as date) as response_month,
+        {{ month_start('responses.responded_at') }} as response_month,
         responses.nps_score,
         responses.csat_score
     from responses

@@ -1,7 +1,7 @@
 with responses as (
     select
         *,
-        cast(date_trunc('month', responded_at) as date) as response_month
+        {{ month_start('responded_at') }} as response_month
     from {{ ref('stg_survey_responses') }}
 ),
 

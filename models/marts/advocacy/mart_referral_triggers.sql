@@ -3,7 +3,7 @@
 -- order — the share of moments followed by a referral from the same customer within
 -- var referral_trigger_window_days (14) after it, against the base rate: the same share over all
 -- moments of all kinds. lift = rate / base rate; rate_ci_* is the Wilson interval of the rate and
--- lift_ci_* the log-normal (Katz) interval of the ratio, both at var nps_z (1.96).
+-- lift_ci_* the log-normal (Katz) interval of the ratio, both at var referral_z (1.96).
 with events as (
     -- the staged events (stg_events) as a table: the view would join its customers again
     select * from {{ ref('int_events_sessionised') }}
@@ -141,22 +141,26 @@ final as (
         rates.moments,
         rates.followed_by_referral,
         rates.followed_by_referral / rates.moments as referral_rate,
-        {{ wilson_interval('rates.followed_by_referral', 'rates.moments', 'low') }} as rate_ci_low,
-        {{ wilson_interval('rates.followed_by_referral', 'rates.moments', 'high') }}
+        {{ wilson_interval(
+            'rates.followed_by_referral', 'rates.moments', 'low', var('referral_z')
+        ) }} as rate_ci_low,
+        {{ wilson_interval(
+            'rates.followed_by_referral', 'rates.moments', 'high', var('referral_z')
+        ) }}
             as rate_ci_high,
         base.base_rate,
         (rates.followed_by_referral / rates.moments) / nullif(base.base_rate, 0) as lift,
         {{ ratio_interval(
             'rates.followed_by_referral', 'rates.moments',
-            'base.base_followed', 'base.base_moments', 'low'
+            'base.base_followed', 'base.base_moments', 'low', var('referral_z')
         ) }}
             as lift_ci_low,
         {{ ratio_interval(
             'rates.followed_by_referral', 'rates.moments',
-            'base.base_followed', 'base.base_moments', 'high'
+            'base.base_followed', 'base.base_moments', 'high', var('referral_z')
         ) }}
             as lift_ci_high,
-        rates.moments < {{ var('nps_min_responses') }} as is_small_sample
+        rates.moments < {{ var('referral_min_moments') }} as is_small_sample
     from rates
     cross join base
 )

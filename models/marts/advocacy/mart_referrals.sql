@@ -44,8 +44,9 @@ customer_referrals as (
 days_to_first_referral as (
     select
         first_referrals.customer_id,
-        (epoch(first_referrals.first_referral_at) - epoch(first_purchases.first_purchase_at))
-        / 86400.0 as days
+        {{ days_between(
+            'first_purchases.first_purchase_at', 'first_referrals.first_referral_at'
+        ) }} as days
     from first_referrals
     inner join first_purchases
         on first_purchases.customer_id = first_referrals.customer_id

@@ -27,7 +27,7 @@ final as (
         journeys.first_touch_channel,
         journeys.awareness_at,
         journeys.cohort_month,
-        coalesce(journeys.furthest_stage, 'none') as furthest_stage,
+        coalesce(journeys.furthest_stage, {{ no_value() }}) as furthest_stage,
         coalesce(journeys.furthest_stage_order, 0) as furthest_stage_order
     from customers
     left join journeys

@@ -24,13 +24,13 @@ awareness as (
     select
         stages_reached.customer_id,
         stages_reached.reached_at as awareness_at,
-        cast(date_trunc('month', stages_reached.reached_at) as date) as cohort_month,
+        {{ month_start('stages_reached.reached_at') }} as cohort_month,
         coalesce(
             case
                 when first_event.occurred_at = stages_reached.reached_at then first_event.channel
             end,
             customers.acquisition_channel,
-            'unknown'
+            {{ no_value() }}
         ) as acquisition_channel
     from stages_reached
     left join first_event

@@ -32,11 +32,11 @@ final as (
         sessions.is_derived_session,
         sessions.started_at,
         sessions.ended_at,
-        epoch(sessions.ended_at) - epoch(sessions.started_at) as duration_seconds,
+        {{ seconds_between('sessions.started_at', 'sessions.ended_at') }} as duration_seconds,
         sessions.events,
         sessions.entry_channel,
         sessions.entry_touchpoint,
-        coalesce(sessions_with_orders.completed_orders, 0) > 0 as led_to_order
+        coalesce(sessions_with_orders.completed_orders, 0) > 0 as has_led_to_order
     from sessions
     left join sessions_with_orders
         on sessions_with_orders.session_id = sessions.session_id

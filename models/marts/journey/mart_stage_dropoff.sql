@@ -58,7 +58,7 @@ last_events as (
         stay_outcomes.stage_order,
         stay_outcomes.is_stalled,
         events.event_type,
-        coalesce(events.touchpoint, '(none)') as touchpoint
+        coalesce(events.touchpoint, {{ no_value() }}) as touchpoint
     from stay_outcomes
     inner join events
         on events.customer_id = stay_outcomes.customer_id

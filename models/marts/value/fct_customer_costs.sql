@@ -35,7 +35,7 @@ tickets as (
 driver_volumes as (
     select
         customer_id,
-        cast(date_trunc('month', ordered_at) as date) as period_month,
+        {{ month_start('ordered_at') }} as period_month,
         'orders' as driver,
         cast(count(*) as decimal(38, 6)) as volume
     from orders
@@ -43,7 +43,7 @@ driver_volumes as (
     union all
     select
         customer_id,
-        cast(date_trunc('month', occurred_at) as date) as period_month,
+        {{ month_start('occurred_at') }} as period_month,
         'events' as driver,
         cast(count(*) as decimal(38, 6)) as volume
     from events
@@ -51,7 +51,7 @@ driver_volumes as (
     union all
     select
         customer_id,
-        cast(date_trunc('month', opened_at) as date) as period_month,
+        {{ month_start('opened_at') }} as period_month,
         'tickets' as driver,
         cast(count(*) as decimal(38, 6)) as volume
     from tickets
@@ -65,18 +65,18 @@ driver_volumes as (
     from (
         select
             customer_id,
-            cast(date_trunc('month', occurred_at) as date) as period_month
+            {{ month_start('occurred_at') }} as period_month
         from events
         union all
         select
             customer_id,
-            cast(date_trunc('month', ordered_at) as date) as period_month
+            {{ month_start('ordered_at') }} as period_month
         from orders
     ) as active
     union all
     select
         customer_id,
-        cast(date_trunc('month', ordered_at) as date) as period_month,
+        {{ month_start('ordered_at') }} as period_month,
         'revenue' as driver,
         cast(sum(revenue) as decimal(38, 6)) as volume
     from orders

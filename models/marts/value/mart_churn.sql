@@ -24,9 +24,9 @@ flags as (
     select
         months.customer_id,
         months.month_start,
-        months.bought_before,
-        months.inactive_at_start,
-        months.inactive_at_end,
+        months.has_bought_before,
+        months.is_inactive_at_start,
+        months.is_inactive_at_end,
         at_start.probability_alive < {{ var('churn_p_alive_threshold') }} as model_churned_at_start,
         at_end.probability_alive < {{ var('churn_p_alive_threshold') }} as model_churned_at_end,
         coalesce(at_end.probability_alive, at_start.probability_alive) is not null as has_model
@@ -46,12 +46,12 @@ labelled as (
         flags.month_start as month,
         customers.cohort_month,
         customers.first_touch_channel as acquisition_channel,
-        flags.bought_before and not flags.inactive_at_start as is_active,
-        flags.bought_before
-        and not flags.inactive_at_start
-        and flags.inactive_at_end as is_newly_churned,
-        flags.bought_before and not flags.model_churned_at_start as is_active_by_model,
-        flags.bought_before and not flags.model_churned_at_start and flags.model_churned_at_end
+        flags.has_bought_before and not flags.is_inactive_at_start as is_active,
+        flags.has_bought_before
+        and not flags.is_inactive_at_start
+        and flags.is_inactive_at_end as is_newly_churned,
+        flags.has_bought_before and not flags.model_churned_at_start as is_active_by_model,
+        flags.has_bought_before and not flags.model_churned_at_start and flags.model_churned_at_end
             as is_newly_churned_by_model,
         flags.has_model
     from flags

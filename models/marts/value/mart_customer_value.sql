@@ -1,7 +1,8 @@
--- depends_on: {{ ref('value_chain_activities') }}
 -- One row per customer: what they bought, what serving them cost along the value chain, what
--- they contributed, and what they are predicted to be worth.
-{% set activities = value_chain_activity_names() %}
+-- they contributed, and what they are predicted to be worth. The cost to serve is split by
+-- activity type (Porter's primary and support activities, and activities the catalog does not
+-- know): a fixed set of columns whatever the seed lists. Per-activity costs are in long form in
+-- fct_customer_costs.
 
 with customers as (
     select * from {{ ref('dim_customers') }}
@@ -49,16 +50,13 @@ refunds as (
 cost_to_serve as (
     select
         customer_id,
-        {% for activity in activities %}
-        coalesce(sum(allocated_cost) filter (where activity = {{ sql_string(activity) }}), 0) as cost_{{ activity }},
-        {% endfor %}
+        coalesce(sum(allocated_cost) filter (where activity_type = 'primary'), 0)
+            as cost_primary_activities,
+        coalesce(sum(allocated_cost) filter (where activity_type = 'support'), 0)
+            as cost_support_activities,
         coalesce(
-            sum(allocated_cost) filter (
-                where activity not in ({{ sql_list(activities) if activities else "''" }})
-            ),
-            0
-        )
-            as cost_other_activities,
+            sum(allocated_cost) filter (where activity_type not in ('primary', 'support')), 0
+        ) as cost_other_activities,
         sum(allocated_cost) as cost_to_serve
     from costs
     group by customer_id
@@ -83,9 +81,8 @@ final as (
         coalesce(purchases.revenue, 0) as revenue,
         coalesce(purchases.cost_of_goods, 0) as cost_of_goods,
         coalesce(purchases.revenue, 0) - coalesce(purchases.cost_of_goods, 0) as gross_margin,
-        {% for activity in activities %}
-        coalesce(cost_to_serve.cost_{{ activity }}, 0) as cost_{{ activity }},
-        {% endfor %}
+        coalesce(cost_to_serve.cost_primary_activities, 0) as cost_primary_activities,
+        coalesce(cost_to_serve.cost_support_activities, 0) as cost_support_activities,
         coalesce(cost_to_serve.cost_other_activities, 0) as cost_other_activities,
         coalesce(cost_to_serve.cost_to_serve, 0) as cost_to_serve,
         coalesce(purchases.revenue, 0) - coalesce(purchases.cost_of_goods, 0)

@@ -13,11 +13,11 @@ orders as (
 monthly_customer_sales as (
     select
         customer_id,
-        cast(date_trunc('month', ordered_at) as date) as period_month,
+        {{ month_start('ordered_at') }} as period_month,
         sum(revenue) as revenue,
         sum(revenue - coalesce(cost_of_goods, 0)) as gross_margin
     from orders
-    group by customer_id, cast(date_trunc('month', ordered_at) as date)
+    group by customer_id, {{ month_start('ordered_at') }}
 ),
 
 activity_months as (

@@ -10,10 +10,9 @@ typed as (
     select
         cleaned.*,
         -- a date, or a month written YYYY-MM, truncated to the first of the month
-        cast(date_trunc('month', coalesce(
-            {{ to_date('raw_period_month') }},
-            {{ to_date("raw_period_month || '-01'") }}
-        )) as date) as period_month,
+        {{ month_start(
+            "coalesce(" ~ to_date('raw_period_month') ~ ", " ~ to_date("raw_period_month || '-01'") ~ ")"
+        ) }} as period_month,
         lower(cleaned.raw_activity) as activity,
         {{ to_amount('raw_cost') }} as cost,
         lower(cleaned.raw_driver) as driver

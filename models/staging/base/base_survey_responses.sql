@@ -39,8 +39,12 @@ checked as (
                 then 'invalid_number'
             when {{ is_future('typed.responded_at') }} then 'future_timestamp'
             when {{ is_too_early('typed.responded_at') }} then 'too_early_timestamp'
-            when typed.nps_score not between 0 and 10 then 'nps_out_of_range'
-            when typed.csat_score not between 1 and 5 then 'csat_out_of_range'
+            when typed.nps_score
+                not between {{ var('nps_score_range')[0] }} and {{ var('nps_score_range')[1] }}
+                then 'nps_out_of_range'
+            when typed.csat_score
+                not between {{ var('csat_score_range')[0] }} and {{ var('csat_score_range')[1] }}
+                then 'csat_out_of_range'
             when customers.customer_id is null then 'unknown_customer'
         end as _check_reason
     from typed

@@ -5,6 +5,7 @@
     run still sees every change.
 #}
 
+
 {% macro customers_with_changed_event_counts(current, stored, stored_events='count(*)') %}
     {#-
         A select of the customers whose number of rows in `current` differs from their number in
@@ -30,14 +31,3 @@
         on stored_counts.customer_id = current_counts.customer_id
     where current_counts.events is distinct from stored_counts.events
 {% endmacro %}
-
-
-{% macro kept_rows(relation, replaced_files) -%}
-    {#- `relation` without the rows of `replaced_files` (files read again by this run), as a
-        relation. -#}
-    {%- if replaced_files -%}
-        (select * from {{ relation }} where source_file not in ({{ sql_list(replaced_files) }}))
-    {%- else -%}
-        {{ relation }}
-    {%- endif -%}
-{%- endmacro %}

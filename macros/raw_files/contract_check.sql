@@ -1,143 +1,19 @@
 {#
-    Reading the raw-data folder.
-
-    Each raw table is a sub-folder `<raw_dir>/<table>/` of `.csv` (with header) and/or `.parquet`
-    files, searched recursively (so `events/event_date=2024-01-01/part-0.parquet` works). Files are
-    read together (Parquet files in groups of one schema) and matched by column name; extra columns
-    are ignored. Every contract column is returned as text, whatever its type in the file, and
-    staging casts it defensively.
+    The raw-data contract check: every file readable and holding every contract column, checked by
+    the on-run-start hook before any model, with errors naming the table, the file and the columns.
 #}
 
-{% macro raw_table_names() %}
-    {#- The tables of the raw contract, in dependency order. Their columns live in _sources.yml. -#}
-    {{ return([
-        'customers',
-        'events',
-        'orders',
-        'survey_responses',
-        'referrals',
-        'support_tickets',
-        'experiments',
-        'experiment_assignments',
-        'activity_costs',
-    ]) }}
-{% endmacro %}
 
-
-{% macro raw_dir() %}
-    {{ return(var('raw_dir') | string | trim | replace('\\', '/') ) }}
-{% endmacro %}
-
-
-{% macro sql_string(value) -%}
-    '{{ value | replace("'", "''") }}'
-{%- endmacro %}
-
-
-{% macro raw_columns(table_name) %}
-    {#- The contract's columns of one raw table, in order, from the `raw` source in _sources.yml.
-        The graph is only filled at execution; at parse time there is nothing to read. -#}
-    {% if not execute %}
-        {{ return([]) }}
-    {% endif %}
-    {% set found = namespace(columns=none) %}
-    {% for node in graph.sources.values() %}
-        {% if node.source_name == 'raw' and node.name == table_name %}
-            {% set found.columns = node.columns.keys() | list %}
-        {% endif %}
-    {% endfor %}
-    {% if found.columns is none %}
-        {{ exceptions.raise_compiler_error(
-            "Raw table '" ~ table_name ~ "' is not declared in the `raw` source (models/staging/_sources.yml).") }}
-    {% endif %}
-    {{ return(found.columns) }}
-{% endmacro %}
-
-
-{% macro csv_options() -%}
-    header = true,
-    all_varchar = true,
-    delim = ',',
-    quote = '"',
-    escape = '"',
-    union_by_name = true,
-    filename = true,
-    null_padding = true
-{%- endmacro %}
-
-
-{% macro raw_files(table_name, check_columns=true, group_parquet=false) %}
+{% macro check_raw_files(table_name, files) %}
     {#-
-        Lists a raw table's files and (unless check_columns is false) checks that every file can be
-        read and holds every contract column. With group_parquet (read_raw), also groups the Parquet
-        files by schema; the run-start check does not need the groups and skips that metadata scan.
-        Returns {'csv': [paths], 'parquet': [paths], 'parquet_groups': [[paths]], 'folder': path}. Raises a clear error naming the table, the
-        folder or file, and the missing columns, instead of failing deep inside a model.
+        Checks that every file of `files` (list_raw_files()) can be read and holds every contract
+        column of `table_name`. Raises a clear error naming the table, the file and the missing
+        columns (or what makes the file unreadable), instead of failing deep inside a model.
     -#}
-    {% set folder = raw_dir() ~ '/' ~ table_name %}
-    {% set listing %}
-        select file
-        from glob({{ sql_string(folder ~ '/**/*.csv') }})
-        union all
-        select file
-        from glob({{ sql_string(folder ~ '/**/*.parquet') }})
-        order by file
-    {% endset %}
-    {% set files = run_query(listing).columns[0].values() | list %}
-    {% set csv_files = [] %}
-    {% set parquet_files = [] %}
-    {% for f in files %}
-        {% do (csv_files if f.lower().endswith('.csv') else parquet_files).append(f) %}
-    {% endfor %}
-    {% if files | length == 0 %}
-        {{ exceptions.raise_compiler_error(
-            "Raw data contract: table '" ~ table_name ~ "' has no .csv or .parquet file under '" ~ folder
-            ~ "' (set JOURNEY_RAW_DIR; an empty table is a folder holding a header-only CSV).") }}
-    {% endif %}
-
-    {#- Parquet files grouped by their schema (every column's name and physical and logical type):
-        read_parquet unifies the types of the files it reads together, and one file whose column has
-        another type (an epoch BIGINT where the others hold a TIMESTAMP) would fail the whole read.
-        Each group is read on its own and every column cast to text, so one bad value rejects its
-        row in staging instead. -#}
-    {% set parquet_groups = [] %}
-    {% if parquet_files and group_parquet %}
-        {% set schemas %}
-            select
-                file_name,
-                string_agg(
-                    lower(name) || ':' || coalesce(type, '') || ':' || coalesce(converted_type, '')
-                        || ':' || coalesce(cast(logical_type as varchar), ''),
-                    ',' order by lower(name), type, converted_type, cast(logical_type as varchar)
-                ) as signature
-            from parquet_schema({{ sql_string(folder ~ '/**/*.parquet') }})
-            group by file_name
-            order by file_name
-        {% endset %}
-        {% set by_signature = {} %}
-        {% set signatures = [] %}
-        {% for row in run_query(schemas).rows %}
-            {% if row[1] not in by_signature %}
-                {% do by_signature.update({row[1]: []}) %}
-                {% do signatures.append(row[1]) %}
-            {% endif %}
-            {% do by_signature[row[1]].append(row[0]) %}
-        {% endfor %}
-        {% for signature in signatures %}
-            {% do parquet_groups.append(by_signature[signature]) %}
-        {% endfor %}
-    {% endif %}
-    {% set found_files = {
-        'csv': csv_files,
-        'parquet': parquet_files,
-        'parquet_groups': parquet_groups,
-        'folder': folder,
-    } %}
-
-    {% if not check_columns %}
-        {{ return(found_files) }}
-    {% endif %}
-
+    {% set folder = files.folder %}
+    {% set csv_files = files.csv %}
+    {% set parquet_files = files.parquet %}
+    {% set all_files = files.csv + files.parquet %}
     {% set required = raw_columns(table_name) %}
     {% set problems = [] %}
     {% if csv_files %}
@@ -169,7 +45,7 @@
         ),
 
         files as (
-            select unnest([{% for f in files %}{{ sql_string(f) }}{{ ", " if not loop.last }}{% endfor %}]) as file
+            select unnest([{% for f in all_files %}{{ sql_string(f) }}{{ ", " if not loop.last }}{% endfor %}]) as file
         ),
 
         found as (
@@ -266,7 +142,6 @@
             "Raw data contract broken: a file does not match its table's columns.\n" ~ (lines | join("\n"))
             ~ "\nRequired columns of '" ~ table_name ~ "': " ~ (required | join(', '))) }}
     {% endif %}
-    {{ return(found_files) }}
 {% endmacro %}
 
 
@@ -292,44 +167,6 @@
 {% endmacro %}
 
 
-{% macro read_raw(table_name) %}
-    {#-
-        A select of one raw table: every contract column as text (as it arrived) plus
-        `_source_file`. At parse time, when nothing may be read, a typed empty stand-in.
-        The files' columns are checked here only when the on-run-start hook has not already done so.
-    -#}
-    {% if not execute %}
-        select cast(null as varchar) as _source_file
-    {% else %}
-        {% set columns = raw_columns(table_name) %}
-        {% set files = raw_files(
-            table_name, check_columns=not raw_contract_checked_on_run_start(), group_parquet=true
-        ) %}
-        {% set branches = [] %}
-        {% if files.csv %}
-            {% do branches.append(
-                "read_csv(" ~ sql_string(files.folder ~ '/**/*.csv') ~ ", " ~ csv_options() ~ ")"
-            ) %}
-        {% endif %}
-        {% for group in files.parquet_groups %}
-            {% set paths = [] %}
-            {% for f in group %}{% do paths.append(sql_string(f)) %}{% endfor %}
-            {% do branches.append("read_parquet([" ~ (paths | join(', '))
-                ~ "], union_by_name = true, filename = true, hive_partitioning = false)") %}
-        {% endfor %}
-        {% for reader in branches %}
-            select
-                {% for c in columns %}
-                cast({{ adapter.quote(c) }} as varchar) as {{ c }},
-                {% endfor %}
-                filename as _source_file
-            from {{ reader }}
-            {% if not loop.last %}union all{% endif %}
-        {% endfor %}
-    {% endif %}
-{% endmacro %}
-
-
 {% macro raw_contract_checked_on_run_start() %}
     {#- The commands whose on-run-start hook (check_raw_contract) checks every raw file first. -#}
     {{ return(flags.WHICH in ('run', 'build', 'test', 'compile')) }}
@@ -345,7 +182,7 @@
         {% endfor %}
         {% if declared | sort != raw_table_names() | sort %}
             {{ exceptions.raise_compiler_error(
-                "raw_table_names() (macros/raw_files.sql) lists " ~ (raw_table_names() | sort | join(', '))
+                "raw_table_names() (macros/raw_files/listing.sql) lists " ~ (raw_table_names() | sort | join(', '))
                 ~ " but the `raw` source declares " ~ (declared | sort | join(', ')) ~ ": keep them the same.") }}
         {% endif %}
         {% set entries = run_query(
@@ -357,7 +194,7 @@
                 ~ " folder holding one sub-folder per raw table (" ~ (raw_table_names() | join(', ')) ~ ").") }}
         {% endif %}
         {% for table_name in raw_table_names() %}
-            {% do raw_files(table_name) %}
+            {% do check_raw_files(table_name, list_raw_files(table_name)) %}
         {% endfor %}
     {% endif %}
     select 1
