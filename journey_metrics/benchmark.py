@@ -173,7 +173,7 @@ def bench(events: int, root: Path = BENCH_DIR) -> dict:
         raise SystemExit(f"incremental dbt build failed: see {work / 'logs'}")
 
     validate_s, validate_rss, code = measured(
-        [sys.executable, "-m", "journey_metrics.validate", "--db", str(db), "--raw-dir", str(raw), "--no-docs"],
+        [sys.executable, "-m", "journey_metrics.validate", "--db", str(db), "--no-docs"],
         dbt_env(raw, db, work),
     )
     reference_db = work / "reference" / "reference.duckdb"

@@ -1,8 +1,8 @@
-"""Validate the raw files, staging and marts with Great Expectations: `python -m journey_metrics.validate`.
+"""Validate the raw rows, staging and marts with Great Expectations: `python -m journey_metrics.validate`.
 
-    python -m journey_metrics.validate [--db PATH] [--raw-dir PATH] [--suites raw,staging,marts]
-                                       [--gx-dir PATH] [--no-docs]
+    python -m journey_metrics.validate [--db PATH] [--suites raw,staging,marts] [--gx-dir PATH] [--no-docs]
 
+Every layer is read from the warehouse (the raw suites count the rows staging rejected, by reason).
 The checks are computed in DuckDB SQL and handed to GX (suites, validation results, data docs in
 gx/): see journey_metrics.validation for the design. Exits 0 when no error-level expectation
 failed (warnings allowed), 1 when one did, 2 when there is no warehouse.
@@ -20,7 +20,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import great_expectations as gx
 
-from journey_metrics.paths import default_duckdb_path, default_raw_dir
+from journey_metrics.paths import default_duckdb_path
 from journey_metrics.validation.report import Failure, Outcome, summary
 from journey_metrics.validation.runner import run
 from journey_metrics.validation.suites import EXAMPLES, GX_DIR, LAYERS, Check, build_checks
@@ -31,7 +31,7 @@ __all__ = ["EXAMPLES", "GX_DIR", "LAYERS", "Check", "Failure", "Outcome", "build
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m journey_metrics.validate",
-        description="Validate the raw files, staging and marts with Great Expectations (suites in gx/).",
+        description="Validate the raw rows, staging and marts with Great Expectations (suites in gx/).",
     )
     parser.add_argument(
         "--db",
@@ -39,12 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         default=Path(os.environ.get("JOURNEY_DUCKDB_PATH") or default_duckdb_path()),
         help="DuckDB warehouse, opened read-only (default: JOURNEY_DUCKDB_PATH)",
     )
-    parser.add_argument(
-        "--raw-dir",
-        type=Path,
-        default=Path(os.environ.get("JOURNEY_RAW_DIR") or default_raw_dir()),
-        help="raw files folder (default: JOURNEY_RAW_DIR)",
-    )
+    # The raw suites read the warehouse, not the files: accepted so that older callers keep working.
+    parser.add_argument("--raw-dir", type=Path, help="ignored: the raw suites read what staging computed")
     parser.add_argument(
         "--suites",
         default=",".join(LAYERS),
@@ -60,14 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or not layers:
         parser.error(f"--suites: unknown layer(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(LAYERS)}")
     try:
-        outcome = run(layers, args.db, args.raw_dir, args.gx_dir, docs=not args.no_docs)
+        outcome = run(layers, args.db, args.gx_dir, docs=not args.no_docs)
     except FileNotFoundError as error:
         print(f"validate: {error}", file=sys.stderr)
         return 2
-    sources = ([f"raw files {args.raw_dir}"] if "raw" in layers else []) + (
-        [f"warehouse {args.db}"] if set(layers) - {"raw"} else []
-    )
-    print(f"Great Expectations {gx.__version__} · {' · '.join(sources)}")
+    print(f"Great Expectations {gx.__version__} · warehouse {args.db}")
     print(summary(outcome, layers))
     return 0 if outcome.passed else 1
 

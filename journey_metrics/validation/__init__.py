@@ -1,13 +1,17 @@
 """Great Expectations checks of the three layers, computed in DuckDB: `python -m journey_metrics.validate`.
 
-- **raw**: the raw contract, file by file and row by row: every contract column present, keys
-  present and unique, timestamps, numbers and dates castable the way staging casts them. Row
-  problems are *warnings* (staging rejects those rows into `rejected_rows`); a missing column or an
-  unreadable file is an error.
-- **staging**: keys unique and not null, timestamps in range, scores in range, every customer and
-  experiment id known.
-- **marts**: NPS and rates in range, funnels non-increasing, attribution adding up to the orders,
-  one segment per customer, finite CLV, experiment cells covering the design.
+- **raw**: per raw table, the rows staging rejected, counted by rule (`suites.RAW_RULES`: keys
+  present and unique, values parseable and plausible, codes and references known, ...), each rule
+  the rejection reasons staging gives (read from `rejected_rows`, so the rules live in staging
+  alone). These are *warnings*: staging keeps those rows out. A file that breaks the contract (a
+  missing column, an unreadable file) stops dbt before any model is built (check_raw_contract,
+  macros/raw_files/contract_check.sql), so a warehouse that exists has passed it; raw rows =
+  staged + rejected is dbt's test (tests/assert_raw_rows_reconcile.sql).
+- **staging**: keys unique and not null, timestamps in range, scores in range (the vars staging
+  rejects by), every customer and experiment id known.
+- **marts**: NPS and rates in range, one segment per customer, finite CLV, experiment cells
+  covering the design. That funnels never grow and attribution adds up to the orders are dbt's
+  singular tests (tests/), not repeated here.
 
 Design: SQL counts, GX judges the examples and keeps the record.
 
@@ -18,8 +22,7 @@ Design: SQL counts, GX judges the examples and keeps the record.
    the whole relation, never loading it into pandas: the element count, the rows GX would consider,
    the unexpected count, in one aggregate scan per suite; then, only for the expectations that
    failed, the first EXAMPLES unexpected rows (one more scan, and an exact `group by` for a
-   uniqueness expectation). The raw relations read the files in SQL the way dbt does (`raw`:
-   read_csv all_varchar, read_parquet per file group of one schema, every column as text).
+   uniqueness expectation). Every relation is a query over the warehouse, opened read-only.
    Memory is bounded by the number of expectations and examples, not by rows; DuckDB's own memory
    is capped and spills to a temporary folder.
 3. GX validates each suite, with its validation definition, on the *evidence*: the example rows of

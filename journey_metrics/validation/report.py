@@ -117,7 +117,7 @@ def _failure(check: Check, outcome, disagreement: str | None = None) -> Failure:
         count, total = result["unexpected_count"], result.get("element_count", 0)
         share = f" ({100 * count / total:.3g}%)" if total else ""
         detail = f"{count:,} of {total:,} rows failed{share}"
-        bounds = _bounds(kwargs)
+        bounds = _bounds(kwargs, config.type)
         if bounds:
             detail += f"; expected {bounds}"
         examples = _examples(result, [c.strip() for c in columns.split(",") if c], check.row_id)
@@ -128,9 +128,10 @@ def _failure(check: Check, outcome, disagreement: str | None = None) -> Failure:
     return Failure(check.layer, check.table, severity, config.type, columns, detail)
 
 
-def _bounds(kwargs: dict) -> str:
+def _bounds(kwargs: dict, kind: str = "") -> str:
     if "value_set" in kwargs:
-        return f"in {_value(list(kwargs['value_set']))}"
+        negation = "not " if kind == "expect_column_values_to_not_be_in_set" else ""
+        return f"{negation}in {_value(list(kwargs['value_set']))}"
     if "min_value" in kwargs or "max_value" in kwargs:
         low, high = kwargs.get("min_value"), kwargs.get("max_value")
         if low is not None and high is not None:

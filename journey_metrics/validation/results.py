@@ -9,6 +9,7 @@ the data docs show what SQL counted, under each expectation's own name and descr
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -91,6 +92,20 @@ def ensure_validation(context, check: Check):
     else:
         definition.suite = suite
     return definition
+
+
+def retire_suites(context, defined: set[str]) -> None:
+    """Delete the data assets, suites and validation definitions of suites the code no longer
+    defines (`defined`: every layer's suite names), so gx/ holds only what runs."""
+    try:
+        source = context.data_sources.get(DATA_SOURCE)
+    except KeyError:
+        return
+    for name in sorted(asset.name for asset in source.assets if asset.name not in defined):
+        for store in (context.validation_definitions, context.suites):
+            with contextlib.suppress(DataContextError):  # already gone
+                store.delete(name)
+        source.delete_asset(name)
 
 
 def expectations_with_ids(check: Check, definition) -> list[tuple[object, str]]:

@@ -12,7 +12,6 @@ import duckdb
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
-from journey_metrics.validation.raw import read_raw
 from journey_metrics.validation.report import Failure, Outcome, _failure, _first_line
 from journey_metrics.validation.results import (
     ensure_validation,
@@ -21,6 +20,7 @@ from journey_metrics.validation.results import (
     open_project,
     prune_history,
     result_identifier,
+    retire_suites,
 )
 from journey_metrics.validation.sql import compute
 from journey_metrics.validation.suites import (
@@ -29,6 +29,7 @@ from journey_metrics.validation.suites import (
     GX_DIR,
     KEEP_RUNS,
     LATEST_PARAMETER,
+    LAYERS,
     RUN_NAME,
     build_checks,
 )
@@ -39,19 +40,17 @@ DUCKDB_MEMORY_LIMIT = "300MB"
 
 
 @contextmanager
-def connect(db: Path | None):
-    """The warehouse `db` read-only (or, for the raw layer alone, an in-memory database), its
-    memory capped and spilling to a temporary folder removed afterwards."""
+def connect(db: Path):
+    """The warehouse `db` read-only, its memory capped and spilling to a temporary folder removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="journey-validate-") as spill:
         config = {
             "memory_limit": DUCKDB_MEMORY_LIMIT,
             "temp_directory": spill,
             "preserve_insertion_order": False,  # no order is relied on: examples are sorted
         }
-        con = duckdb.connect(str(db), read_only=True, config=config) if db else duckdb.connect(config=config)
+        con = duckdb.connect(str(db), read_only=True, config=config)
         try:
             con.execute("set TimeZone = 'UTC'")  # timestamps compare in UTC, as staging stores them
-            con.execute("set parquet_metadata_cache = true")  # the raw files' footers are read once
             con.execute("set enable_progress_bar = false")  # long scans must not draw on the terminal
             yield con
         finally:
@@ -61,19 +60,19 @@ def connect(db: Path | None):
 def run(
     layers: list[str],
     db: Path,
-    raw_dir: Path,
     gx_dir: Path = GX_DIR,
     now: dt.datetime | None = None,
     docs: bool = True,
 ) -> Outcome:
-    """Validate `layers` against the warehouse `db` and the raw folder `raw_dir`."""
+    """Validate `layers` against the warehouse `db` (every layer: the raw suites read what staging
+    computed from the raw files, the base_ models' verdicts in rejected_rows)."""
     started = time.perf_counter()
     checks = build_checks(layers)
-    warehouse = any(c.layer != "raw" for c in checks)
-    if warehouse and not db.exists():
+    if not db.exists():
         raise FileNotFoundError(f"no warehouse at {db}: run `make build` (or dbt build) first, or pass --db")
 
     context = open_project(gx_dir)
+    retire_suites(context, {c.suite_name for c in build_checks(list(LAYERS))})
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     parameters = {LATEST_PARAMETER: now + FUTURE_MARGIN}
     run_id = RunIdentifier(run_name=RUN_NAME, run_time=now.replace(tzinfo=dt.UTC))
@@ -81,20 +80,14 @@ def run(
     failures: list[Failure] = []
     documented: list = []
     suite_results: dict = {}
-    with connect(db if warehouse else None) as con:
-        read_raw(checks, raw_dir, con)
+    with connect(db) as con:
         for check in checks:
-            if check.sql is None or check.read_error:
-                failures.append(Failure(check.layer, check.table, "error", "not validated", "", check.read_error or ""))
-                continue
             definition = ensure_validation(context, check)
             try:
                 computed = compute(con, check, expectations_with_ids(check, definition), parameters)
             except duckdb.Error as error:
-                reading = "could not read the files" if check.layer == "raw" else "query failed"
-                failures.append(
-                    Failure(check.layer, check.table, "error", "not validated", "", f"{reading}: {_first_line(error)}")
-                )
+                detail = f"query failed: {_first_line(error)}"
+                failures.append(Failure(check.layer, check.table, "error", "not validated", "", detail))
                 continue
             results = definition.run(
                 batch_parameters={"dataframe": computed.evidence},
@@ -106,15 +99,7 @@ def run(
                 },
                 run_id=run_id,
             )
-            if check.layer != "raw":
-                source = f"the warehouse {db}"
-            else:
-                source = (
-                    f"the files under {raw_dir}"
-                    if check.table == "files"
-                    else f"the files under {raw_dir / check.table}"
-                )
-            disagreements = hand_over(context, check, results, computed, run_id, source)
+            disagreements = hand_over(context, check, results, computed, run_id, f"the warehouse {db}")
             suite_results[check.suite_name] = results
             evaluated[check.layer] += len(results.results)
             failures += [

@@ -140,9 +140,10 @@ def rule_for(expectation, types: dict[str, str], parameters: dict, row_id: list[
         if not outside:
             raise NotImplementedError(f"{kind} without min_value and max_value")
         unexpected = f"{x[0]} is not null and ({' or '.join(outside)})"
-    elif kind == "expect_column_values_to_be_in_set":
+    elif kind in ("expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set"):
         members = ", ".join(literal(v) for v in _parameter(kwargs["value_set"], parameters))
-        unexpected = f"{x[0]} is not null and {x[0]} not in ({members})"
+        negation = "not " if kind == "expect_column_values_to_be_in_set" else ""
+        unexpected = f"{x[0]} is not null and {x[0]} {negation}in ({members})"
     elif kind == "expect_column_values_to_be_unique":
         unexpected, unique = None, True
     elif kind == "expect_compound_columns_to_be_unique":
