@@ -82,3 +82,28 @@ def assert_reconciles(raw_dir: Path, db_path: Path) -> dict[str, tuple[int, int,
         assert raw == staged + rejected, f"{table}: raw {raw} != staged {staged} + rejected {rejected}"
         counts[table] = (raw, staged, rejected)
     return counts
+
+
+def mf(db_path: Path, out: Path, arguments: list[str]) -> list[dict]:
+    """`mf query <arguments> --csv out` on the warehouse at db_path (read-only, DBT_TARGET=reader);
+    the answer's rows as dicts."""
+    import os
+    import sys
+
+    env = {
+        **os.environ,
+        "JOURNEY_DUCKDB_PATH": str(db_path),
+        "DBT_TARGET": "reader",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    mf_binary = Path(sys.executable).with_name("mf")
+    result = subprocess.run(
+        [str(mf_binary), "query", *arguments, "--quiet", "--csv", str(out)],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    with out.open() as handle:
+        return list(csv.DictReader(handle))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import pytest
 
 from journey_metrics.paths import REPO_ROOT
 
-from helpers import AS_OF, query
+from helpers import AS_OF, mf, query
 
 MF = Path(sys.executable).with_name("mf")
 TRANSITIONS = {
@@ -24,34 +23,7 @@ TRANSITIONS = {
 
 
 def mf_query(db: Path, out: Path, metrics: list[str], group_by: str) -> list[dict]:
-    env = {
-        **os.environ,
-        "JOURNEY_DUCKDB_PATH": str(db),
-        "DBT_TARGET": "reader",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    result = subprocess.run(
-        [
-            str(MF),
-            "query",
-            "--metrics",
-            ",".join(metrics),
-            "--group-by",
-            group_by,
-            "--order",
-            group_by,
-            "--quiet",
-            "--csv",
-            str(out),
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    with out.open() as handle:
-        return list(csv.DictReader(handle))
+    return mf(db, out, ["--metrics", ",".join(metrics), "--group-by", group_by, "--order", group_by])
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ the funnel by cohort)."""
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import yaml
 
 from journey_metrics.paths import REPO_ROOT
 
-from helpers import AS_OF, query
+from helpers import AS_OF, mf, query
 
 MF = Path(sys.executable).with_name("mf")
 DBT = Path(sys.executable).with_name("dbt")
@@ -57,23 +56,7 @@ def warehouse(demo, tmp_path_factory):
 
 
 def saved_query(db: Path, tmp_path: Path, name: str) -> list[dict]:
-    out = tmp_path / f"{name}.csv"
-    env = {
-        **os.environ,
-        "JOURNEY_DUCKDB_PATH": str(db),
-        "DBT_TARGET": "reader",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    result = subprocess.run(
-        [str(MF), "query", "--saved-query", name, "--quiet", "--csv", str(out)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    with out.open() as handle:
-        return list(csv.DictReader(handle))
+    return mf(db, tmp_path / f"{name}.csv", ["--saved-query", name])
 
 
 def test_every_saved_query_is_compared_here():

@@ -93,6 +93,16 @@ class _Builtins:
 builtins = _Builtins()
 
 
+class _Modules:
+    """dbt's `modules`: the standard-library modules dbt exposes to Jinja (re, datetime, ...)."""
+
+    import datetime as datetime
+    import re as re
+
+
+modules = _Modules()
+
+
 def run_query(sql: str) -> None:
     """Nothing is run at lint time (execute is False, so our macros do not call it)."""
     return None
