@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
+# Spark's extras (requirements-spark.txt) on top of the same .venv, stamped by both files' checksums.
+SPARK_STAMP := $(VENV)/.installed-spark-$(shell cat requirements.txt requirements-spark.txt | cksum | cut -d' ' -f1)
 
 # The two environment variables of the product (see README). Absolute paths, so dbt may run anywhere.
 DEMO_DIR := $(CURDIR)/data/demo
@@ -22,12 +24,14 @@ export JOURNEY_DUCKDB_MEMORY_LIMIT ?= $(shell awk '/MemTotal/ {printf "%dMB", $$
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 42
 
-.PHONY: help setup demo-data build validate report demo test lint bench dashboard docs warehouse-exists clean
+.PHONY: help setup setup-spark test-spark demo-data build validate report demo test lint bench dashboard docs warehouse-exists clean
 
 help:
 	@echo "make demo   set up .venv, generate the demo data if missing, dbt build, print headline figures"
 	@echo "make test   set up .venv and run the whole test suite (pytest, which drives dbt)"
 	@echo "make setup  only create .venv with the pinned dependencies"
+	@echo "make setup-spark  also install dbt-spark and pyspark (requirements-spark.txt) into .venv"
+	@echo "make test-spark   build the demo data on Spark (local[2]) and on DuckDB, compare every SQL model's rows"
 	@echo "make lint   ruff (lint and format check) on the Python, sqlfluff on models/ macros/ tests/, check-yaml"
 	@echo "make build  dbt build on JOURNEY_RAW_DIR into a new release, validate it, then publish it at JOURNEY_DUCKDB_PATH"
 	@echo "           (BUILD_ARGS=--full-refresh rebuilds the incremental models from scratch)"
@@ -45,6 +49,14 @@ $(STAMP): requirements.txt
 	rm -f $(VENV)/.installed-*
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Not part of `make setup`: pyspark is a 456 MB source archive (pip builds it in about 2 minutes).
+setup-spark: $(SPARK_STAMP)
+
+$(SPARK_STAMP): $(STAMP) requirements-spark.txt
+	rm -f $(VENV)/.installed-spark-*
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-spark.txt
 	touch $@
 
 # Generates the default demo data when JOURNEY_RAW_DIR is the demo folder and the data is missing
@@ -72,6 +84,10 @@ demo: demo-data build validate report
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The Spark parity suite (tests_py/test_spark_parity.py, docs/spark.md); `make test` skips it.
+test-spark: setup-spark
+	JOURNEY_TEST_SPARK=1 $(BIN)/python -m pytest -m spark tests_py/test_spark_parity.py
 
 # The floor before every commit (also .pre-commit-config.yaml). `ruff format .` and
 # `sqlfluff fix <file>` rewrite what they can.

@@ -18,7 +18,7 @@ credited as (
 ),
 
 models as (
-    select unnest([{{ sql_list(var('attribution_models')) }}]) as attribution_model
+    {{ value_rows(sql_list(var('attribution_models')).split(', '), 'attribution_model') }}
 )
 
 select

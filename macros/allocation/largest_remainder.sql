@@ -48,7 +48,8 @@
                 - sum(lr_floored.lr_floor_{{ loop.index }}) over lr_partition as lr_leftover_{{ loop.index }},
             {%- endfor %}
             row_number() over (
-                lr_partition
+                -- the partition spelled out: Spark cannot extend a named window
+                partition by {{ partition }}
                 -- rounded, so that shares equal but for floating-point noise tie
                 order by round(lr_floored.lr_exact_1 - lr_floored.lr_floor_1, 6) desc,
                     {{ tie_break_hash(tie_key) }}

@@ -10,7 +10,7 @@
     {%- if window_days is none -%}
         true
     {%- else -%}
-        ({{ reached_at }} <= {{ awareness_at }} + to_days(cast({{ window_days }} as integer)))
+        ({{ reached_at }} <= {{ awareness_at }} + {{ interval_of(window_days, 'day') }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -23,5 +23,5 @@
         as young, not as worse. -#}
     {%- set window_days = var('funnel_window_days') -%}
     {%- set days = var('funnel_maturity_days') if window_days is none else window_days -%}
-    ({{ cohort_month }} + interval 1 month + to_days(cast({{ days }} as integer)) <= {{ last_data_at() }})
+    ({{ cohort_month }} + interval 1 month + {{ interval_of(days, 'day') }} <= {{ last_data_at() }})
 {%- endmacro %}

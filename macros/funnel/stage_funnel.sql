@@ -24,8 +24,8 @@
             {{ grain_list }},
             stage,
             count(distinct customer_id) as customers,
-            quantile_cont(hours_from_previous_stage, 0.5) as median_hours_from_previous,
-            quantile_cont(hours_from_previous_stage, 0.9) as p90_hours_from_previous
+            {{ percentile_cont('hours_from_previous_stage', 0.5) }} as median_hours_from_previous,
+            {{ percentile_cont('hours_from_previous_stage', 0.9) }} as p90_hours_from_previous
         from {{ customer_stages }}
         group by {{ grain_list }}, stage
     ),

@@ -10,6 +10,11 @@
         column of `table_name`. Raises a clear error naming the table, the file and the missing
         columns (or what makes the file unreadable), instead of failing deep inside a model.
     -#}
+    {{ return(adapter.dispatch('check_raw_files', 'journey_metrics')(table_name, files)) }}
+{% endmacro %}
+
+
+{% macro duckdb__check_raw_files(table_name, files) %}
     {% set folder = files.folder %}
     {% set csv_files = files.csv %}
     {% set parquet_files = files.parquet %}
@@ -185,9 +190,7 @@
                 "raw_table_names() (macros/raw_files/listing.sql) lists " ~ (raw_table_names() | sort | join(', '))
                 ~ " but the `raw` source declares " ~ (declared | sort | join(', ')) ~ ": keep them the same.") }}
         {% endif %}
-        {% set entries = run_query(
-            "select count(*) from glob(" ~ sql_string(raw_dir() ~ '/**') ~ ")"
-        ).columns[0].values()[0] %}
+        {% set entries = count_raw_dir_entries() %}
         {% if entries == 0 %}
             {{ exceptions.raise_compiler_error(
                 "raw folder not found: " ~ raw_dir() ~ " (it does not exist or holds no file): set JOURNEY_RAW_DIR to the"
@@ -198,4 +201,17 @@
         {% endfor %}
     {% endif %}
     select 1
+{% endmacro %}
+
+
+{% macro count_raw_dir_entries() %}
+    {#- How many files raw_dir() holds (0 when it does not exist). -#}
+    {{ return(adapter.dispatch('count_raw_dir_entries', 'journey_metrics')()) }}
+{% endmacro %}
+
+
+{% macro duckdb__count_raw_dir_entries() %}
+    {{ return(run_query(
+        "select count(*) from glob(" ~ sql_string(raw_dir() ~ '/**') ~ ")"
+    ).columns[0].values()[0]) }}
 {% endmacro %}

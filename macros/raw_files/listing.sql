@@ -54,6 +54,11 @@
         Raises a clear error naming the table and the folder when it holds no .csv or .parquet file.
         Lists only: check_raw_files() checks what the files hold.
     -#}
+    {{ return(adapter.dispatch('list_raw_files', 'journey_metrics')(table_name)) }}
+{% endmacro %}
+
+
+{% macro duckdb__list_raw_files(table_name) %}
     {% set folder = raw_dir() ~ '/' ~ table_name %}
     {% set listing %}
         select file

@@ -25,6 +25,11 @@
         `_source_file`. At parse time, when nothing may be read, a typed empty stand-in.
         The files' columns are checked here only when the on-run-start hook has not already done so.
     -#}
+    {{ return(adapter.dispatch('read_raw', 'journey_metrics')(table_name)) }}
+{% endmacro %}
+
+
+{% macro duckdb__read_raw(table_name) %}
     {% if not execute %}
         select cast(null as varchar) as _source_file
     {% else %}

@@ -6,13 +6,29 @@
 {% macro to_utc_timestamp(text) -%}
     {#- ISO-8601 text with or without an offset (no offset = UTC) to a UTC timestamp; null when
         unparseable. -#}
+    {{ return(adapter.dispatch('to_utc_timestamp', 'journey_metrics')(text)) }}
+{%- endmacro %}
+
+
+{% macro duckdb__to_utc_timestamp(text) -%}
     cast(timezone('UTC', try_cast({{ text }} as timestamptz)) as timestamp)
 {%- endmacro %}
 
 
+{% macro spark__to_utc_timestamp(text) -%}
+    {#- Spark's timestamp is an instant shown in the session time zone (UTC, profiles.yml). -#}
+    try_cast({{ text }} as timestamp)
+{%- endmacro %}
+
+
 {% macro to_date(text) -%}
-    {#- An ISO-8601 date (YYYY-MM-DD) from text; null when it does not parse. -#}
-    try_cast({{ text }} as date)
+    {#- An ISO-8601 date (YYYY-MM-DD) from text; null when it does not parse or lies outside the
+        years 1–9999 (DuckDB parses dates down to 5877642 BC, where date arithmetic overflows and
+        would stop the build instead of rejecting the row). -#}
+    case
+        when try_cast({{ text }} as date) between date '0001-01-01' and date '9999-12-31'
+            then try_cast({{ text }} as date)
+    end
 {%- endmacro %}
 
 

@@ -15,6 +15,12 @@
         returned. `deduplicated` adds rejection_reason and record (the raw row as JSON text, only
         for rejected rows).
     -#}
+    {{ return(adapter.dispatch('deduplicate', 'journey_metrics')(
+        relation, key, compare, keep, existing)) }}
+{% endmacro %}
+
+
+{% macro duckdb__deduplicate(relation, key, compare, keep='latest', existing=none) %}
     {%- set file_order = 'desc' if keep == 'latest' else 'asc' -%}
     hashed as (
         select
@@ -98,6 +104,91 @@
             *,
             case
                 when rejection_reason is not null then cast(to_json(_raw_record) as varchar)
+            end as record
+        from reasoned
+    )
+{% endmacro %}
+
+
+{% macro spark__deduplicate(relation, key, compare, keep='latest', existing=none) %}
+    {#- As duckdb__deduplicate, without `union all by name`: a new valid row whose key an earlier
+        run kept ranks after that row and compares with its hash. -#}
+    {%- set file_order = 'desc' if keep == 'latest' else 'asc' -%}
+    {%- set key_match -%}
+        {%- for column in key %}existing_keys.{{ column }} = hashed.{{ column }}{{ " and " if not loop.last }}{% endfor -%}
+    {%- endset -%}
+    hashed as (
+        select
+            *,
+            false as _is_existing,
+            xxhash64({{ compare | join(', ') }}) as _content_hash
+        from {{ relation }}
+    ),
+
+    {% if existing is not none %}
+    existing_keys as (
+        select
+            {% for column in key %}existing.{{ column }},
+            {% endfor -%}
+            xxhash64({{ compare | join(', ') }}) as _existing_hash
+        from {{ existing }} as existing
+        semi join {{ relation }} as incoming
+            on {% for column in key %}incoming.{{ column }} = existing.{{ column }}{{ " and " if not loop.last }}{% endfor %}
+        where existing.rejection_reason is null
+    ),
+    {% endif %}
+
+    versions as (
+        select
+            hashed.*,
+            {% if existing is not none -%}
+            case
+                when existing_keys._existing_hash is not null then 2
+                else row_number() over (
+                    partition by hashed._check_reason is null, {% for column in key %}hashed.{{ column }}{{ ", " if not loop.last }}{% endfor %}
+                    order by hashed._source_file {{ file_order }}, hashed._content_hash
+                )
+            end as _version_rank,
+            coalesce(existing_keys._existing_hash, first_value(hashed._content_hash) over (
+                partition by hashed._check_reason is null, {% for column in key %}hashed.{{ column }}{{ ", " if not loop.last }}{% endfor %}
+                order by hashed._source_file {{ file_order }}, hashed._content_hash
+            )) as _kept_hash
+            {%- else -%}
+            row_number() over (
+                partition by hashed._check_reason is null, {% for column in key %}hashed.{{ column }}{{ ", " if not loop.last }}{% endfor %}
+                order by hashed._source_file {{ file_order }}, hashed._content_hash
+            ) as _version_rank,
+            first_value(hashed._content_hash) over (
+                partition by hashed._check_reason is null, {% for column in key %}hashed.{{ column }}{{ ", " if not loop.last }}{% endfor %}
+                order by hashed._source_file {{ file_order }}, hashed._content_hash
+            ) as _kept_hash
+            {%- endif %}
+        from hashed
+        {% if existing is not none -%}
+        left join existing_keys
+            on {{ key_match }}
+            and hashed._check_reason is null
+        {%- endif %}
+    ),
+
+    reasoned as (
+        select
+            *,
+            case
+                when _check_reason is not null then _check_reason
+                when _version_rank = 1 then null
+                when _content_hash = _kept_hash then 'duplicate'
+                else 'duplicate_key'
+            end as rejection_reason
+        from versions
+    ),
+
+    deduplicated as (
+        select
+            *,
+            case
+                when rejection_reason is not null
+                    then to_json(_raw_record, map('ignoreNullFields', 'false'))
             end as record
         from reasoned
     )

@@ -16,7 +16,7 @@
 {% macro is_future(timestamp) -%}
     {#- True when `timestamp` lies more than var future_tolerance_hours after the run's as_of
         time. -#}
-    ({{ timestamp }} > {{ as_of_timestamp() }} + to_hours(cast({{ var('future_tolerance_hours') }} as bigint)))
+    ({{ timestamp }} > {{ as_of_timestamp() }} + {{ interval_of(var('future_tolerance_hours'), 'hour') }})
 {%- endmacro %}
 
 

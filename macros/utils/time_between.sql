@@ -19,6 +19,11 @@
 {%- endmacro %}
 
 
+{% macro spark__seconds_between(start_at, end_at) -%}
+    (cast(unix_micros({{ end_at }}) - unix_micros({{ start_at }}) as double) / 1000000)
+{%- endmacro %}
+
+
 {% macro hours_between(start_at, end_at) -%}
     {#- Hours from start_at to end_at, with fractions. -#}
     ({{ seconds_between(start_at, end_at) }} / 3600.0)

@@ -56,8 +56,10 @@ calibration as (
         min(purchase_date) as first_purchase_date,
         max(purchase_date) as last_purchase_date,
         count(*) - 1 as frequency,
-        avg(revenue) filter (where purchase_number > 1) as monetary_value,
-        sum(known_margin) / nullif(sum(revenue_with_known_cost), 0) as margin_ratio
+        {{ avg_as_double('revenue', 'purchase_number > 1') }} as monetary_value,
+        -- decimals divided as doubles (DuckDB's rule; Spark would keep a decimal)
+        cast(sum(known_margin) as double) / cast(nullif(sum(revenue_with_known_cost), 0) as double)
+            as margin_ratio
     from calibration_days
     group by customer_id
 ),
@@ -73,7 +75,12 @@ holdout as (
 ),
 
 population_margin as (
-    select coalesce(sum(known_margin) / nullif(sum(revenue_with_known_cost), 0), 0) as margin_ratio
+    select
+        coalesce(
+            cast(sum(known_margin) as double)
+            / cast(nullif(sum(revenue_with_known_cost), 0) as double),
+            0
+        ) as margin_ratio
     from calibration_days
 ),
 
@@ -84,16 +91,18 @@ final as (
         calibration.first_purchase_date,
         calibration.last_purchase_date,
         calibration.frequency,
-        (calibration.last_purchase_date - calibration.first_purchase_date)
-        / {{ unit_days }}.0 as recency,
-        (bounds.calibration_end - calibration.first_purchase_date) / {{ unit_days }}.0 as age,
+        {{ dates_between('calibration.first_purchase_date', 'calibration.last_purchase_date') }}
+        / {{ unit_days }}e0 as recency,
+        {{ dates_between('calibration.first_purchase_date', 'bounds.calibration_end') }}
+        / {{ unit_days }}e0 as age,
         calibration.monetary_value,
         coalesce(calibration.margin_ratio, population_margin.margin_ratio) as margin_ratio,
         case
             when calibration.customer_id is not null then coalesce(holdout.holdout_purchases, 0)
         end
             as holdout_purchases,
-        (bounds.data_end - bounds.calibration_end) / {{ unit_days }}.0 as holdout_length,
+        {{ dates_between('bounds.calibration_end', 'bounds.data_end') }} / {{ unit_days }}e0
+            as holdout_length,
         bounds.calibration_end,
         '{{ var('clv_time_unit') }}' as time_unit
     from customers

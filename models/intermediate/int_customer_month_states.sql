@@ -42,11 +42,7 @@ months as (
         least(cast(series.month_start + interval 1 month - interval 1 day as date), bounds.data_end)
             as month_end
     from bounds
-    cross join unnest(generate_series(
-        cast(bounds.first_month as timestamp),
-        cast(bounds.data_end as timestamp),
-        interval 1 month
-    )) as series (month_start)
+    cross join {{ month_series('bounds.first_month', 'bounds.data_end', 'month_start') }}
 ),
 
 buyers as (
@@ -78,12 +74,14 @@ states as (
         at_end.purchase_date as last_purchase_at_end,
         at_end.repeat_purchases as repeats_at_end
     from customer_months
-    asof left join purchase_history as at_start
-        on at_start.customer_id = customer_months.customer_id
-        and at_start.purchase_date <= customer_months.day_before
-    asof left join purchase_history as at_end
-        on at_end.customer_id = customer_months.customer_id
-        and at_end.purchase_date <= customer_months.month_end
+    {{ asof_left_join(
+        'purchase_history', 'at_start', 'customer_id', 'purchase_date',
+        'customer_months.customer_id', 'customer_months.day_before'
+    ) }}
+    {{ asof_left_join(
+        'purchase_history', 'at_end', 'customer_id', 'purchase_date',
+        'customer_months.customer_id', 'customer_months.month_end'
+    ) }}
 ),
 
 final as (
@@ -93,20 +91,23 @@ final as (
         month_end,
         first_purchase_date,
         first_purchase_date < month_start as has_bought_before,
-        day_before - last_purchase_before > {{ var('churn_inactivity_days') }}
-            as is_inactive_at_start,
-        month_end - last_purchase_at_end > {{ var('churn_inactivity_days') }} as is_inactive_at_end,
+        {{ dates_between('last_purchase_before', 'day_before') }}
+        > {{ var('churn_inactivity_days') }} as is_inactive_at_start,
+        {{ dates_between('last_purchase_at_end', 'month_end') }}
+        > {{ var('churn_inactivity_days') }} as is_inactive_at_end,
         cast(repeats_before as double) as frequency_at_start,
-        (last_purchase_before - first_purchase_date) / {{ unit_days }}.0 as recency_at_start,
+        {{ dates_between('first_purchase_date', 'last_purchase_before') }} / {{ unit_days }}e0
+            as recency_at_start,
         -- no state before the first purchase
         case
             when repeats_before is not null
-                then (day_before - first_purchase_date) / {{ unit_days }}.0
+                then {{ dates_between('first_purchase_date', 'day_before') }} / {{ unit_days }}e0
         end
             as age_at_start,
         cast(repeats_at_end as double) as frequency_at_end,
-        (last_purchase_at_end - first_purchase_date) / {{ unit_days }}.0 as recency_at_end,
-        (month_end - first_purchase_date) / {{ unit_days }}.0 as age_at_end
+        {{ dates_between('first_purchase_date', 'last_purchase_at_end') }} / {{ unit_days }}e0
+            as recency_at_end,
+        {{ dates_between('first_purchase_date', 'month_end') }} / {{ unit_days }}e0 as age_at_end
     from states
 )
 

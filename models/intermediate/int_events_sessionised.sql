@@ -6,7 +6,8 @@
 {{ config(
     materialized='incremental',
     unique_key='customer_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=incremental_strategy(),
+    partition_by=incremental_partitions('customer_id'),
     on_schema_change='fail'
 ) }}
 
@@ -51,7 +52,7 @@ untracked_breaks as (
         case
             when previous_occurred_at is null then 1
             when occurred_at - previous_occurred_at
-                > to_minutes(cast({{ var('session_inactivity_minutes') }} as bigint)) then 1
+                > {{ interval_of(var('session_inactivity_minutes'), 'minute') }} then 1
             else 0
         end as starts_session
     from untracked
@@ -82,7 +83,7 @@ final as (
             'derived-'
             || derived_sessions.customer_id
             || '-'
-            || cast(derived_sessions.session_number as varchar)
+            || cast(derived_sessions.session_number as {{ dbt.type_string() }})
         ) as session_id,
         events.session_id is null as is_derived_session
     from events

@@ -43,7 +43,7 @@ windows as (
         experiments.primary_metric as metric,
         min(assignments.assigned_at) as assigned_at,
         min(assignments.assigned_at)
-        + to_days(any_value(experiments.metric_window_days)) as window_end_at
+        + {{ interval_of('any_value(experiments.metric_window_days)', 'day') }} as window_end_at
     from assignments
     inner join experiments
         on experiments.experiment_id = assignments.experiment_id
@@ -68,7 +68,7 @@ window_nps as (
     select
         windows.experiment_id,
         windows.customer_id,
-        arg_max(responses.nps_score, responses.responded_at) as latest_nps
+        {{ arg_max('responses.nps_score', 'responses.responded_at') }} as latest_nps
     from windows
     inner join responses
         on responses.customer_id = windows.customer_id

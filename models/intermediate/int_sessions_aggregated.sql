@@ -4,7 +4,8 @@
 {{ config(
     materialized='incremental',
     unique_key='customer_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=incremental_strategy(),
+    partition_by=incremental_partitions('customer_id'),
     on_schema_change='fail'
 ) }}
 
@@ -33,8 +34,8 @@ sessions as (
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
         count(*) as events,
-        arg_min(channel, (occurred_at, event_id)) as entry_channel,
-        arg_min(touchpoint, (occurred_at, event_id)) as entry_touchpoint
+        {{ arg_min('channel', ['occurred_at', 'event_id']) }} as entry_channel,
+        {{ arg_min('touchpoint', ['occurred_at', 'event_id']) }} as entry_touchpoint
     from events
     group by session_id, customer_id
 )

@@ -26,15 +26,15 @@ events_unknown_customer as (
         'events' as source_table,
         base_events.source_key,
         'unknown_customer' as reason,
-        cast(to_json({
-            'event_id': base_events.event_id,
-            'customer_id': base_events.customer_id,
-            'occurred_at': base_events.occurred_at,
-            'event_type': base_events.event_type,
-            'channel': base_events.channel,
-            'touchpoint': base_events.touchpoint,
-            'session_id': base_events.session_id
-        }) as varchar) as record,
+        {{ json_object([
+            ['event_id', 'base_events.event_id'],
+            ['customer_id', 'base_events.customer_id'],
+            ['occurred_at', 'base_events.occurred_at'],
+            ['event_type', 'base_events.event_type'],
+            ['channel', 'base_events.channel'],
+            ['touchpoint', 'base_events.touchpoint'],
+            ['session_id', 'base_events.session_id'],
+        ]) }} as record,
         base_events.source_file
     from {{ ref('base_events') }} as base_events
     anti join {{ ref('stg_customers') }} as customers

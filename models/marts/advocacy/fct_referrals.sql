@@ -9,7 +9,7 @@ customer_stages as (
 referrer_stage as (
     select
         referrals.referral_id,
-        arg_max(customer_stages.stage, customer_stages.stage_order) as referrer_stage,
+        {{ arg_max('customer_stages.stage', 'customer_stages.stage_order') }} as referrer_stage,
         min(customer_stages.reached_at) as referrer_awareness_at
     from referrals
     inner join customer_stages

@@ -33,7 +33,8 @@ experiment_arms as (
     select
         experiment_id,
         customer_id,
-        experiment_id || ': ' || string_agg(factor || '=' || level, ', ' order by factor) as arm
+        experiment_id || ': '
+        || {{ ordered_string_agg("factor || '=' || level", "', '", 'factor') }} as arm
     from assignments
     group by experiment_id, customer_id
 ),
@@ -54,7 +55,7 @@ arm_windows as (
 stage_at_response as (
     select
         responses.response_id,
-        arg_max(customer_stages.stage, customer_stages.stage_order) as stage_reached
+        {{ arg_max('customer_stages.stage', 'customer_stages.stage_order') }} as stage_reached
     from responses
     inner join customer_stages
         on customer_stages.customer_id = responses.customer_id

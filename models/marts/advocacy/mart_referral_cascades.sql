@@ -31,7 +31,7 @@ walk as (
         roots.root_customer_id,
         edges.referred_customer_id as customer_id,
         1 as depth,
-        [roots.root_customer_id, edges.referred_customer_id] as path
+        {{ dbt.array_construct(['roots.root_customer_id', 'edges.referred_customer_id']) }} as path
     from roots
     inner join edges
         on edges.referrer_customer_id = roots.root_customer_id
@@ -40,11 +40,11 @@ walk as (
         walk.root_customer_id,
         edges.referred_customer_id as customer_id,
         walk.depth + 1 as depth,
-        list_append(walk.path, edges.referred_customer_id) as path
+        {{ dbt.array_append('walk.path', 'edges.referred_customer_id') }} as path
     from walk
     inner join edges
         on edges.referrer_customer_id = walk.customer_id
-    where not list_contains(walk.path, edges.referred_customer_id)
+    where not {{ list_contains('walk.path', 'edges.referred_customer_id') }}
         and walk.depth < {{ var('referral_max_depth') }}
 ),
 

@@ -13,15 +13,17 @@ with referral_totals as (
 ),
 
 steps as (
-    select distinct unnest([{{ var('referral_k_steps') | join(', ') }}]) as k_step
+    select distinct k_step
+    from ({{ value_rows(var('referral_k_steps'), 'k_step') }}) as k_steps
 ),
 
 targets as (
-    select distinct unnest([{{ var('referral_k_targets') | join(', ') }}]) as k_target
+    select distinct k_target
+    from ({{ value_rows(var('referral_k_targets'), 'k_target') }}) as k_targets
 ),
 
 generations as (
-    select unnest(range(1, {{ var('referral_projection_generations') }} + 1)) as generation
+    {{ integer_series(1, var('referral_projection_generations'), 'generation') }}
 ),
 
 step_scenarios as (

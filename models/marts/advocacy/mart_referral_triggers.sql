@@ -63,20 +63,30 @@ moment_times as (
     where completed_order_number >= 2
 ),
 
+-- the customers' moments a referral followed (a join, not a correlated exists: Spark 4.3 fails to
+-- plan that one)
+followed_moments as (
+    select distinct
+        moment_times.customer_id,
+        moment_times.moment_at
+    from moment_times
+    inner join referrals
+        on referrals.referrer_customer_id = moment_times.customer_id
+        and referrals.sent_at > moment_times.moment_at
+        and referrals.sent_at <= (
+            moment_times.moment_at
+            + {{ interval_of(var('referral_trigger_window_days'), 'day') }}
+        )
+),
+
 looked_up as (
     select
         moment_times.*,
-        exists(
-            select 1 as found
-            from referrals
-            where referrals.referrer_customer_id = moment_times.customer_id
-                and referrals.sent_at > moment_times.moment_at
-                and referrals.sent_at <= (
-                    moment_times.moment_at
-                    + to_days(cast({{ var('referral_trigger_window_days') }} as integer))
-                )
-        ) as is_followed_by_referral
+        followed_moments.customer_id is not null as is_followed_by_referral
     from moment_times
+    left join followed_moments
+        on followed_moments.customer_id = moment_times.customer_id
+        and followed_moments.moment_at = moment_times.moment_at
 ),
 
 followed as (

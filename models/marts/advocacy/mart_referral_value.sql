@@ -25,10 +25,11 @@ final as (
         count(*) as customers,
         count(*) filter (where orders > 0) as buyers,
         count(*) filter (where orders > 0) / count(*) as buyer_conversion_rate,
-        avg(revenue) as revenue_per_customer,
-        avg(contribution) as contribution_per_customer,
+        -- averages of decimals as doubles on every engine (Spark's avg keeps a decimal)
+        cast(sum(revenue) as double) / count(revenue) as revenue_per_customer,
+        cast(sum(contribution) as double) / count(contribution) as contribution_per_customer,
         avg(predicted_clv) as avg_predicted_clv,
-        avg(case when is_churned then 1.0 when not is_churned then 0.0 end)
+        avg(case when is_churned then 1e0 when not is_churned then 0e0 end)
             as churned_share_of_buyers
     from labelled
     group by is_referred

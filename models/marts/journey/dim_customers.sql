@@ -12,7 +12,7 @@ journeys as (
         min(case when stage = 'awareness' then reached_at end) as awareness_at,
         any_value(cohort_month) as cohort_month,
         any_value(acquisition_channel) as first_touch_channel,
-        arg_max(stage, stage_order) as furthest_stage,
+        {{ arg_max('stage', 'stage_order') }} as furthest_stage,
         max(stage_order) as furthest_stage_order
     from customer_stages
     group by customer_id

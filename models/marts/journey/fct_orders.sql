@@ -15,10 +15,11 @@ final as (
         case
             when status = 'completed'
                 then
-                    row_number() over (
+                    -- bigint on every engine (Spark's row_number() is an int)
+                    cast(row_number() over (
                         partition by customer_id, status = 'completed'
                         order by ordered_at, order_id
-                    )
+                    ) as bigint)
         end as completed_order_number
     from orders
 )

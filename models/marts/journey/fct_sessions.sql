@@ -20,7 +20,7 @@ sessions_with_orders as (
         and orders.ordered_at >= sessions.started_at
         and orders.ordered_at <= (
             sessions.ended_at
-            + to_minutes(cast({{ var('session_inactivity_minutes') }} as bigint))
+            + {{ interval_of(var('session_inactivity_minutes'), 'minute') }}
         )
     group by sessions.session_id, sessions.customer_id
 ),

@@ -6,7 +6,8 @@
 {{ config(
     materialized='incremental',
     unique_key='customer_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=incremental_strategy(),
+    partition_by=incremental_partitions('customer_id'),
     on_schema_change='fail'
 ) }}
 
@@ -102,10 +103,11 @@ events as (
 positioned as (
     select
         *,
-        row_number() over (
+        -- bigint on every engine (Spark's row_number() is an int)
+        cast(row_number() over (
             partition by customer_id
             order by occurred_at, event_id
-        ) as journey_position
+        ) as bigint) as journey_position
     from events
 ),
 

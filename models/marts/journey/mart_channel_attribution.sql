@@ -15,7 +15,7 @@ credited as (
         channel,
         touchpoint,
         sum(conversion_credit) as conversions,
-        sum(revenue_credit) as revenue
+        cast(sum(revenue_credit) as decimal(38, 2)) as revenue
     from credits
     group by attribution_model, channel, touchpoint
 ),
@@ -47,8 +47,13 @@ final as (
         conversions,
         revenue,
         orders_touched,
-        conversions / sum(conversions) over (partition by attribution_model) as conversion_share,
-        revenue / nullif(sum(revenue) over (partition by attribution_model), 0) as revenue_share
+        -- decimals divided as doubles (DuckDB's rule; Spark would keep a decimal)
+        cast(conversions as double)
+        / cast(sum(conversions) over (partition by attribution_model) as double)
+            as conversion_share,
+        cast(revenue as double)
+        / cast(nullif(sum(revenue) over (partition by attribution_model), 0) as double)
+            as revenue_share
     from aggregated
 )
 

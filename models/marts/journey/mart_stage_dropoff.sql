@@ -148,10 +148,11 @@ final as (
         moved_on_share,
         lift,
         is_small_sample,
-        row_number() over (
+        -- bigint on every engine (Spark's row_number() is an int)
+        cast(row_number() over (
             partition by stage, dimension
             order by is_small_sample asc, lift desc nulls last, stalled_share desc, value asc
-        ) as pain_point_rank,
+        ) as bigint) as pain_point_rank,
         incomplete_cohort_customers
     from flagged
 )

@@ -39,7 +39,7 @@ purchases as (
     select
         customer_id,
         count(*) as frequency,
-        sum(revenue) as monetary,
+        cast(sum(revenue) as decimal(38, 2)) as monetary,
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at
     from orders
@@ -87,7 +87,7 @@ support as (
 nps as (
     select
         customer_id,
-        arg_max(nps_score, responded_at) as latest_nps,
+        {{ arg_max('nps_score', 'responded_at') }} as latest_nps,
         avg(nps_score) as avg_nps,
         count(*) as nps_responses
     from responses
@@ -106,19 +106,22 @@ referrals_sent as (
 final as (
     select
         customers.customer_id,
-        coalesce(as_of.as_of_date - cast(customers.awareness_at as date), 0) as tenure_days,
         coalesce(
-            as_of.as_of_date - cast(purchases.last_order_at as date),
-            as_of.as_of_date - cast(customers.awareness_at as date),
+            {{ dates_between('cast(customers.awareness_at as date)', 'as_of.as_of_date') }}, 0
+        ) as tenure_days,
+        coalesce(
+            {{ dates_between('cast(purchases.last_order_at as date)', 'as_of.as_of_date') }},
+            {{ dates_between('cast(customers.awareness_at as date)', 'as_of.as_of_date') }},
             0
         ) as recency_days,
         coalesce(purchases.frequency, 0) as frequency,
         coalesce(purchases.monetary, 0) as monetary,
-        purchases.monetary / purchases.frequency as avg_order_value,
+        -- decimals divided as doubles (DuckDB's rule; Spark would keep a decimal)
+        cast(purchases.monetary as double) / purchases.frequency as avg_order_value,
         -- a rate, so early and late buyers compare: completed orders per calendar month since the
         -- first one (its month and the current month both count)
         purchases.frequency
-        / (date_diff('month', cast(purchases.first_order_at as date), as_of.as_of_date) + 1)
+        / ({{ months_between('cast(purchases.first_order_at as date)', 'as_of.as_of_date') }} + 1)
             as orders_per_month,
         coalesce(engagement.events, 0) as events,
         coalesce(session_counts.sessions, 0) as sessions,

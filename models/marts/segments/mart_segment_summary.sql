@@ -53,12 +53,15 @@ value as (
         segments.segment_name,
         count(*) as customers,
         count(*) / sum(count(*)) over () as share,
-        avg(customer_value.revenue) as revenue_per_customer,
-        avg(customer_value.contribution) as contribution_per_customer,
+        -- averages of decimals as doubles on every engine (Spark's avg keeps a decimal)
+        cast(sum(customer_value.revenue) as double) / count(customer_value.revenue)
+            as revenue_per_customer,
+        cast(sum(customer_value.contribution) as double) / count(customer_value.contribution)
+            as contribution_per_customer,
         avg(customer_value.predicted_clv) as avg_predicted_clv,
         avg(
             case
-                when customer_value.is_churned then 1.0 when not customer_value.is_churned then 0.0
+                when customer_value.is_churned then 1e0 when not customer_value.is_churned then 0e0
             end
         )
             as churned_share_of_buyers,

@@ -165,10 +165,11 @@ final as (
         case
             when is_pain_point
                 then
-                    row_number() over (
+                    -- bigint on every engine (Spark's row_number() is an int)
+                    cast(row_number() over (
                         partition by segment_id, is_pain_point
                         order by lift desc, signal asc
-                    )
+                    ) as bigint)
         end as pain_point_rank,
         p_value_holm,
         is_pain_point

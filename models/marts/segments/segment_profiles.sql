@@ -18,12 +18,12 @@ centroid_json as (
     select
         segment_id,
         -- keys in feature order, so the text is the same on every run
-        '{' || string_agg(
-            cast(to_json(feature) as varchar)
-            || ':'
-            || coalesce(cast(round(mean_value, 4) as varchar), 'null'),
-            ',' order by feature
-        ) || '}' as centroid
+        '{' || {{ ordered_string_agg(
+            json_quote('feature') ~ " || ':' || coalesce(cast(round(mean_value, 4) as "
+            ~ dbt.type_string() ~ "), 'null')",
+            "','",
+            'feature'
+        ) }} || '}' as centroid
     from centroids
     group by segment_id
 ),
@@ -31,9 +31,12 @@ centroid_json as (
 k_summary as (
     select
         max(k) filter (where is_chosen) as chosen_k,
-        string_agg(
-            cast(k as varchar) || ': ' || cast(round(silhouette, 4) as varchar), ', ' order by k
-        )
+        {{ ordered_string_agg(
+            'cast(k as ' ~ dbt.type_string() ~ ") || ': ' || cast(round(silhouette, 4) as "
+            ~ dbt.type_string() ~ ')',
+            "', '",
+            'k'
+        ) }}
             as silhouette_by_k
     from k_selection
 ),

@@ -130,7 +130,7 @@ unallocated as (
         costs.period_month,
         costs.activity,
         costs.driver,
-        cast(null as varchar) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
         cast(0 as decimal(38, 6)) as driver_volume,
         cast(0 as decimal(38, 6)) as total_driver_volume,
         costs.cost as allocated_cost,

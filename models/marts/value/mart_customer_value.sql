@@ -78,23 +78,32 @@ final as (
         purchases.last_order_at,
         coalesce(purchases.orders, 0) as orders,
         coalesce(refunds.refunded_orders, 0) as refunded_orders,
-        coalesce(purchases.revenue, 0) as revenue,
-        coalesce(purchases.cost_of_goods, 0) as cost_of_goods,
-        coalesce(purchases.revenue, 0) - coalesce(purchases.cost_of_goods, 0) as gross_margin,
-        coalesce(cost_to_serve.cost_primary_activities, 0) as cost_primary_activities,
-        coalesce(cost_to_serve.cost_support_activities, 0) as cost_support_activities,
-        coalesce(cost_to_serve.cost_other_activities, 0) as cost_other_activities,
-        coalesce(cost_to_serve.cost_to_serve, 0) as cost_to_serve,
-        coalesce(purchases.revenue, 0) - coalesce(purchases.cost_of_goods, 0)
-        - coalesce(cost_to_serve.cost_to_serve, 0) as contribution,
+        -- amounts as decimal(38, 2) on every engine (Spark's sum keeps a narrower precision)
+        cast(coalesce(purchases.revenue, 0) as decimal(38, 2)) as revenue,
+        cast(coalesce(purchases.cost_of_goods, 0) as decimal(38, 2)) as cost_of_goods,
+        cast(
+            coalesce(purchases.revenue, 0) - coalesce(purchases.cost_of_goods, 0) as decimal(38, 2)
+        ) as gross_margin,
+        cast(coalesce(cost_to_serve.cost_primary_activities, 0) as decimal(38, 2))
+            as cost_primary_activities,
+        cast(coalesce(cost_to_serve.cost_support_activities, 0) as decimal(38, 2))
+            as cost_support_activities,
+        cast(coalesce(cost_to_serve.cost_other_activities, 0) as decimal(38, 2))
+            as cost_other_activities,
+        cast(coalesce(cost_to_serve.cost_to_serve, 0) as decimal(38, 2)) as cost_to_serve,
+        cast(
+            coalesce(purchases.revenue, 0) - coalesce(purchases.cost_of_goods, 0)
+            - coalesce(cost_to_serve.cost_to_serve, 0) as decimal(38, 2)
+        ) as contribution,
         predictions.expected_purchases,
         predictions.expected_order_value,
         predictions.predicted_clv,
         predictions.probability_alive,
         case
             when purchases.last_order_at is not null
-                then data_end.data_end_date - cast(purchases.last_order_at as date)
-                    > {{ var('churn_inactivity_days') }}
+                then {{ dates_between(
+                    'cast(purchases.last_order_at as date)', 'data_end.data_end_date'
+                ) }} > {{ var('churn_inactivity_days') }}
         end as is_churned,
         predictions.probability_alive < {{ var('churn_p_alive_threshold') }} as is_churned_by_model
     from customers

@@ -12,7 +12,8 @@ final as (
         sum(gross_margin) as gross_margin,
         sum(cost_to_serve) as cost_to_serve,
         sum(contribution) as contribution,
-        sum(contribution) / count(*) as contribution_per_customer,
+        -- decimals divided as doubles (DuckDB's rule; Spark would keep a decimal)
+        cast(sum(contribution) as double) / count(*) as contribution_per_customer,
         avg(predicted_clv) as avg_predicted_clv,
         sum(predicted_clv) as predicted_clv
     from customer_value

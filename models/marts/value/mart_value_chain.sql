@@ -26,8 +26,9 @@ activity_months as (
         activity,
         activity_type,
         driver,
-        sum(allocated_cost) as cost,
-        sum(allocated_cost) filter (where is_unallocated) as unallocated_cost,
+        cast(sum(allocated_cost) as decimal(38, 2)) as cost,
+        cast(sum(allocated_cost) filter (where is_unallocated) as decimal(38, 2))
+            as unallocated_cost,
         max(total_driver_volume) as driver_volume,
         count(customer_id) as customers_served
     from costs
@@ -57,10 +58,14 @@ final as (
         activity_months.cost,
         coalesce(activity_months.unallocated_cost, 0) as unallocated_cost,
         activity_months.driver_volume,
-        activity_months.cost / nullif(activity_months.driver_volume, 0) as unit_cost,
-        activity_months.cost
-        / nullif(sum(activity_months.cost) over (partition by activity_months.period_month), 0)
-            as share_of_cost,
+        cast(activity_months.cost as double)
+        / nullif(activity_months.driver_volume, 0) as unit_cost,
+        -- decimals divided as doubles (DuckDB's rule; Spark would keep a decimal)
+        cast(activity_months.cost as double)
+        / cast(
+            nullif(sum(activity_months.cost) over (partition by activity_months.period_month), 0)
+            as double
+        ) as share_of_cost,
         activity_months.customers_served,
         coalesce(served_sales.served_revenue, 0) as served_revenue,
         coalesce(served_sales.served_gross_margin, 0) as served_gross_margin

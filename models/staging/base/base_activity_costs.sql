@@ -3,7 +3,7 @@ with source as (
 ),
 
 cleaned as (
-    {{ clean_raw_columns('source') }}
+    {{ clean_raw_columns('source', 'activity_costs') }}
 ),
 
 typed as (

@@ -7,7 +7,8 @@
 -- (unknown_customer) is left to stg_events and rejected_rows.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=incremental_strategy(),
+    partition_by=incremental_partitions('source_file'),
     unique_key='source_file',
     on_schema_change='fail'
 ) }}
@@ -38,7 +39,7 @@ with source as (
 ),
 
 cleaned as (
-    {{ clean_raw_columns('source') }}
+    {{ clean_raw_columns('source', 'events') }}
 ),
 
 typed as (

@@ -11,7 +11,7 @@ experiments as (
 ),
 
 cleaned as (
-    {{ clean_raw_columns('source') }}
+    {{ clean_raw_columns('source', 'experiment_assignments') }}
 ),
 
 typed as (

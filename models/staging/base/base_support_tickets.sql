@@ -7,7 +7,7 @@ customers as (
 ),
 
 cleaned as (
-    {{ clean_raw_columns('source') }}
+    {{ clean_raw_columns('source', 'support_tickets') }}
 ),
 
 typed as (
