@@ -22,11 +22,27 @@
 
 
 {% macro to_date(text) -%}
-    {#- An ISO-8601 date (YYYY-MM-DD) from text; null when it does not parse or lies outside the
-        years 1–9999 (DuckDB parses dates down to 5877642 BC, where date arithmetic overflows and
-        would stop the build instead of rejecting the row). -#}
+    {#- An ISO-8601 date (YYYY-MM-DD) from text; null when it does not parse or lies beyond the
+        dates later date arithmetic can hold (DuckDB parses dates down to 5877642 BC, where
+        truncating to the month or casting to a timestamp overflows and would stop the build
+        instead of rejecting the row). Far but representable dates stay, for the timestamp rules. -#}
+    {{ return(adapter.dispatch('to_date', 'journey_metrics')(text)) }}
+{%- endmacro %}
+
+
+{% macro default__to_date(text) -%}
     case
         when try_cast({{ text }} as date) between date '0001-01-01' and date '9999-12-31'
+            then try_cast({{ text }} as date)
+    end
+{%- endmacro %}
+
+
+{% macro duckdb__to_date(text) -%}
+    case
+        when isinf(try_cast({{ text }} as date))
+            or try_cast({{ text }} as date)
+            between date '290000-01-01 (BC)' and date '290000-12-31'
             then try_cast({{ text }} as date)
     end
 {%- endmacro %}
