@@ -528,3 +528,20 @@ def test_the_demo_main_effects_contain_the_planted_marginal_effects(demo):
     feature = rows[("main", "feature", "on")]
     assert feature["ci_low"] > 0 and feature["p_value_holm"] < 0.001
     assert rows[("simple", "feature", "on")]["ci_low"] < 0 < rows[("simple", "feature", "on")]["ci_high"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_holm_equals_statsmodels(seed):
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0, 0.2, 12) ** (1 + seed)
+    values[3] = values[5]  # a tie
+    p_values = pd.Series(values, index=[f"r{i}" for i in range(12)])
+    p_values.iloc[[1, 7]] = np.nan  # not tested: stay null
+    got = experiments.holm(p_values)
+    tested = p_values.notna()
+    assert got[~tested].isna().all()
+    np.testing.assert_allclose(got[tested], multipletests(p_values[tested], method="holm")[1], rtol=0, atol=1e-15)
+    assert experiments.holm(pd.Series([np.nan, np.nan])).isna().all()
+    assert experiments.holm(pd.Series([0.04, 0.01, 0.9])).tolist() == pytest.approx([0.08, 0.03, 0.9])

@@ -36,6 +36,19 @@ def funnel(**changes) -> dict:
         ([funnel(order="sometimes")], "field 'order' must be strict or any"),
         ([funnel(name="Visit To Buy")], "field 'name' must be snake_case"),
         ([funnel(breakdowns=["favourite_colour"])], "field 'breakdowns': 'favourite_colour'"),
+        ([funnel(steps=[{"name": "a", "source": "tweets"}])], "field 'source' must be one (or a list) of"),
+        ([funnel(steps=[{"name": "a", "stage": "delight"}])], "field 'stage': unknown stage 'delight'"),
+        (
+            [
+                funnel(
+                    steps=[
+                        {"name": "a", "event_types": ["ad_click"], "shares_with": ["b"]},
+                        {"name": "b", "source": "orders"},
+                    ]
+                )
+            ],
+            "field 'shares_with': 'b' is not an earlier step",
+        ),
     ],
 )
 def test_a_malformed_funnel_stops_dbt_naming_the_funnel_and_the_field(demo, tmp_path, funnels, message):
@@ -131,3 +144,72 @@ def test_every_breakdown_adds_up_to_the_overall_funnel(demo):
     assert bad == []
     breakdowns = {row[0] for row in query(demo.db, "select distinct breakdown from mart_funnels")}
     assert breakdowns == {"all", "acquisition_channel", "country", "segment_name", "cohort_month"}
+
+
+def five_stage_definition() -> dict:
+    funnels = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]["funnels"]
+    return next(f for f in funnels if f["name"] == "five_stage")
+
+
+def test_the_five_stage_unit_tests_use_the_projects_five_stage_definition():
+    """The unit tests five_stage_funnel_matches_the_stage_model / stage_model_matches_the_five_stage_funnel
+    run one copy of the definition on the same journeys: it must be dbt_project.yml's."""
+    tests = yaml.safe_load((REPO_ROOT / "models" / "marts" / "funnels" / "_funnels.yml").read_text())["unit_tests"]
+    by_name = {test["name"]: test for test in tests}
+    copied = by_name["five_stage_funnel_matches_the_stage_model"]["overrides"]["vars"]["funnels"]
+    project = five_stage_definition()
+    keys = ["name", "window_days", "order", "steps"]
+    assert [{k: f.get(k) for k in keys} for f in copied] == [{k: project.get(k) for k in keys}]
+    assert (
+        by_name["stage_model_matches_the_five_stage_funnel"]["given"]
+        == (by_name["five_stage_funnel_matches_the_stage_model"]["given"])
+    )
+
+
+def test_the_five_stage_funnel_gives_the_stage_marts_numbers(demo):
+    """five_stage (var funnels) equals fct_customer_stages row for row, and mart_funnels' five_stage rows
+    equal mart_stage_funnel (by cohort) and the stage funnels by channel and segment summed over cohorts."""
+    assert five_stage_definition()["window_days"] is None  # as var funnel_window_days by default
+    stages = """
+        select customer_id, stage, reached_at, hours_from_previous_stage from fct_customer_stages
+    """
+    funnel = """
+        select customer_id, step_name, reached_at, hours_from_previous
+        from fct_funnel_steps where funnel_name = 'five_stage'
+    """
+    assert query(demo.db, f"select count(*) from ({stages})")[0][0] > 5000
+    for a, b in [(stages, funnel), (funnel, stages)]:
+        assert query(demo.db, f"select count(*) from ({a} except all {b})") == [(0,)]
+    columns = ["customers", "conversion_from_previous", "conversion_from_first", "median_hours", "p90_hours"]
+    got = pd.DataFrame(
+        query(
+            demo.db,
+            "select breakdown_value, step_name, customers, conversion_from_previous, conversion_from_first, "
+            "median_hours_from_previous, p90_hours_from_previous from mart_funnels "
+            "where funnel_name = 'five_stage' and breakdown = 'cohort_month'",
+        ),
+        columns=["cohort", "stage", *columns],
+    ).set_index(["cohort", "stage"])
+    expected = pd.DataFrame(
+        query(
+            demo.db,
+            "select cast(cohort_month as varchar), stage, customers, conversion_from_previous, conversion_from_entry, "
+            "median_hours_from_previous, p90_hours_from_previous from mart_stage_funnel",
+        ),
+        columns=["cohort", "stage", *columns],
+    ).set_index(["cohort", "stage"])
+    assert len(expected) > 50
+    pd.testing.assert_frame_equal(got.sort_index(), expected.sort_index(), check_exact=False, rtol=1e-9)
+    for breakdown, mart, column in [
+        ("acquisition_channel", "mart_stage_funnel_by_channel", "acquisition_channel"),
+        ("segment_name", "mart_stage_funnel_by_segment", "segment_name"),
+    ]:
+        funnel_counts = f"""
+            select breakdown_value, step_name, customers from mart_funnels
+            where funnel_name = 'five_stage' and breakdown = '{breakdown}'
+        """
+        stage_counts = f"""
+            select coalesce({column}, '(none)'), stage, sum(customers) from {mart} group by all
+        """
+        for a, b in [(funnel_counts, stage_counts), (stage_counts, funnel_counts)]:
+            assert query(demo.db, f"select count(*) from ({a} except all {b})") == [(0,)], breakdown

@@ -45,7 +45,9 @@ def assert_same(left: dict, right: dict) -> None:
 
 
 def build(raw, db, tmp, *extra):
-    result = run_dbt(["build", *extra], raw, db, tmp)
+    # the models and seeds of `dbt build`, without its data and unit tests: they do not change a table
+    # (the demo build runs them), and skipping them halves each of these five builds
+    result = run_dbt(["build", "--exclude-resource-type", "test", "unit_test", *extra], raw, db, tmp)
     assert result.returncode == 0, result.stdout[-4000:]
 
 

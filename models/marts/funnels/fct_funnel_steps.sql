@@ -11,8 +11,14 @@
 --     attempt there: no later step is reached;
 --   - hold_constant: every event step's event has step 1's value of each listed property (orders
 --     have no channel or touchpoint: order steps are not held);
---   - source orders: a completed order; nth: the customer's nth completed order (ties by order id).
--- depends_on: {{ ref('stage_map') }}
+--   - source orders: a completed order; nth: the customer's nth completed order (ties by order id);
+--     interactions: any event or order (the first interaction, stage awareness of
+--     fct_customer_stages); referrals: a referral the customer sent; promoter_responses: a survey
+--     answer with NPS at or above var promoter_min_score; a list of sources: any of them;
+--   - one event or order serves one step: a step never takes the row an earlier required step took
+--     (so two order steps are two orders), and an optional step never the next required step's;
+--     an nth step names one order, which may be the one an earlier step took; shares_with lists
+--     earlier steps whose row a step may take too.
 {%- set funnels = funnel_definitions() %}
 
 with events as (
@@ -21,6 +27,18 @@ with events as (
 
 orders as (
     select * from {{ ref('stg_orders') }}
+),
+
+referrals as (
+    select * from {{ ref('stg_referrals') }}
+),
+
+survey_responses as (
+    select * from {{ ref('stg_survey_responses') }}
+),
+
+stage_map as (
+    select * from {{ ref('stage_map') }}
 ),
 
 completed_orders as (
@@ -45,27 +63,72 @@ completed_orders as (
 {%- for step in funnel.steps %}
 
 {{ f }}candidates_{{ step.number }} as (
-    {%- if step.source == 'events' %}
+    {%- for source in step.sources %}
+    {%- if not loop.first %}
+    union all
+    {%- endif %}
+    {%- if source in ['events', 'interactions'] %}
     select
         events.customer_id,
         events.occurred_at as candidate_at,
-        events.event_id as tie_key,
+        'event:' || events.event_id as row_key,
+        true as is_event,
         events.channel,
         events.touchpoint
     from events
+    {%- if source == 'events' and step.stage is not none %}
+    where events.event_type in (
+        select stage_map.event_type
+        from stage_map
+        where stage_map.stage = {{ sql_string(step.stage) }}
+    )
+    {%- elif source == 'events' %}
     where events.event_type in ({{ sql_list(step.event_types) }})
-    {%- else %}
+    {%- endif %}
+    {%- endif %}
+    {%- if source == 'interactions' %}
+    union all
+    select
+        orders.customer_id,
+        orders.ordered_at as candidate_at,
+        'order:' || orders.order_id as row_key,
+        false as is_event,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        cast(null as {{ dbt.type_string() }}) as touchpoint
+    from orders
+    {%- elif source == 'orders' %}
     select
         completed_orders.customer_id,
         completed_orders.ordered_at as candidate_at,
-        completed_orders.order_id as tie_key,
+        'order:' || completed_orders.order_id as row_key,
+        false as is_event,
         cast(null as {{ dbt.type_string() }}) as channel,
         cast(null as {{ dbt.type_string() }}) as touchpoint
     from completed_orders
     {%- if step.nth is not none %}
     where completed_orders.order_number = {{ step.nth }}
     {%- endif %}
+    {%- elif source == 'referrals' %}
+    select
+        referrals.referrer_customer_id as customer_id,
+        referrals.sent_at as candidate_at,
+        'referral:' || referrals.referral_id as row_key,
+        false as is_event,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        cast(null as {{ dbt.type_string() }}) as touchpoint
+    from referrals
+    {%- elif source == 'promoter_responses' %}
+    select
+        survey_responses.customer_id,
+        survey_responses.responded_at as candidate_at,
+        'response:' || survey_responses.response_id as row_key,
+        false as is_event,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        cast(null as {{ dbt.type_string() }}) as touchpoint
+    from survey_responses
+    where survey_responses.nps_score >= {{ var('promoter_min_score') }}
     {%- endif %}
+    {%- endfor %}
 ),
 {%- endfor %}
 
@@ -84,6 +147,7 @@ completed_orders as (
     select
         candidates.customer_id,
         candidates.candidate_at as reached_at,
+        candidates.row_key as reached_key,
         candidates.channel as held_channel,
         candidates.touchpoint as held_touchpoint,
         {%- if funnel.window_days is none %}
@@ -96,7 +160,7 @@ completed_orders as (
     qualify
         row_number() over (
             partition by candidates.customer_id
-            order by candidates.candidate_at asc, candidates.tie_key asc
+            order by candidates.candidate_at asc, candidates.row_key asc
         ) = 1
 ),
 
@@ -122,11 +186,20 @@ completed_orders as (
 
 {%- for item in later %}
 {%- set step = item.step %}
+{#- the rows this step may not take: an earlier required step's (and, for an optional step, the
+    next required step's); an nth step names one order, which may be one an earlier step took -#}
+{%- set taken = required | selectattr('number', 'lt', step.number) | map(attribute='number')
+    | reject('in', step.shares_with) | list if step.nth is none else [] %}
+{%- if item.until is not none %}
+{%- do taken.append(item.until) %}
+{%- endif %}
+{%- set is_held = funnel.hold_constant and ('events' in step.sources or 'interactions' in step.sources) %}
 
 {{ f }}step_{{ step.number }} as (
     select
         anchor.customer_id,
-        min(candidates.candidate_at) as reached_at
+        candidates.candidate_at as reached_at,
+        candidates.row_key as reached_key
     from {{ f }}step_{{ item.anchor }} as anchor
     inner join {{ f }}step_1 as first_step
         on first_step.customer_id = anchor.customer_id
@@ -141,19 +214,30 @@ completed_orders as (
         and candidates.candidate_at
         <= {{ dbt.dateadd('second', (step.within_hours * 3600) | int, 'anchor.reached_at') }}
         {%- endif %}
-        {%- if step.source == 'events' %}
-        {%- for property in funnel.hold_constant %}
-        and candidates.{{ property }} = first_step.held_{{ property }}
-        {%- endfor %}
-    {%- endif %}
-    {%- if item.until is not none %}
-    left join {{ f }}step_{{ item.until }} as next_step
-        on next_step.customer_id = anchor.customer_id
-    {%- endif %}
+        {%- if is_held %}
+        and (
+            not candidates.is_event
+            or (
+                {%- for property in funnel.hold_constant %}
+                {{ 'and ' if not loop.first }}candidates.{{ property }} = first_step.held_{{ property }}
+                {%- endfor %}
+            )
+        )
+        {%- endif %}
+    {%- for number in taken %}
+    left join {{ f }}step_{{ number }} as taken_{{ number }}
+        on taken_{{ number }}.customer_id = anchor.customer_id
+    {%- endfor %}
     where
         true
+        {%- for number in taken %}
+        and (
+            taken_{{ number }}.reached_key is null
+            or candidates.row_key <> taken_{{ number }}.reached_key
+        )
+        {%- endfor %}
         {%- if item.until is not none %}
-        and (next_step.reached_at is null or candidates.candidate_at <= next_step.reached_at)
+        and (taken_{{ item.until }}.reached_at is null or candidates.candidate_at <= taken_{{ item.until }}.reached_at)
         {%- endif %}
     {%- if funnel.exclude_event_types %}
         and not exists (
@@ -165,7 +249,11 @@ completed_orders as (
                 and exclusions.excluded_at <= candidates.candidate_at
         )
         {%- endif %}
-    group by anchor.customer_id
+    qualify
+        row_number() over (
+            partition by anchor.customer_id
+            order by candidates.candidate_at asc, candidates.row_key asc
+        ) = 1
 ),
 {%- endfor %}
 
