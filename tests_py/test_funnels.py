@@ -213,3 +213,24 @@ def test_the_five_stage_funnel_gives_the_stage_marts_numbers(demo):
         """
         for a, b in [(funnel_counts, stage_counts), (stage_counts, funnel_counts)]:
             assert query(demo.db, f"select count(*) from ({a} except all {b})") == [(0,)], breakdown
+
+
+def test_a_defined_funnel_recovers_the_generators_planted_journeys(demo):
+    """five_stage, defined in var funnels (not in SQL), counts the journeys the generator planted, and its
+    step-to-step conversions lie within 3 standard errors of the planted probabilities."""
+    rows = query(
+        demo.db,
+        "select step_name, customers, previous_step_customers, conversion_from_previous from mart_funnels "
+        "where funnel_name = 'five_stage' and breakdown = 'all'",
+    )
+    assert {name: customers for name, customers, _, _ in rows} == demo.truth["funnel"]["realised_counts"]
+    by_step = {name: (previous, rate) for name, _, previous, rate in rows}
+    planted = demo.truth["funnel"]["expected_rates"]
+    for step, key in [
+        ("consideration", "p_consider"),
+        ("decision", "p_decide_given_consider"),
+        ("advocacy", "p_advocate_given_retained"),
+    ]:
+        n, rate = by_step[step]
+        p = planted[key]
+        assert abs(rate - p) < 3 * (p * (1 - p) / n) ** 0.5, (step, rate, p)
