@@ -21,6 +21,10 @@ PAGES = [
     ("pages/4_Advocacy.py", "NPS with its interval over time and by cut; referrals, cascades, triggers, K."),
     ("pages/5_Segments.py", "Segment sizes, centroids, value by segment and each segment's pain points."),
     ("pages/6_Experiments.py", "SRM check, cell means, ANOVA, main effects (forest plot) and interactions."),
+    (
+        "pages/7_Funnels_and_retention.py",
+        "Your funnels step by step (Wilson intervals, in progress apart), retention by cohort, paths to purchase.",
+    ),
 ]
 
 ui.header(

@@ -78,7 +78,11 @@ def _typed(rows, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def _buyers(summary: pd.DataFrame) -> pd.DataFrame:
-    return summary[summary["has_purchased"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+    """The customers with a purchase, in customer_id order: the likelihoods are sums over customers, and
+    an optimizer on a flat one (Gamma-Gamma's) stops where the sums' last bits lead it, so the same
+    customers in another row order (Spark's toPandas, a later DuckDB) must give the same fit."""
+    buyers = summary[summary["has_purchased"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+    return buyers.sort_values("customer_id", kind="stable") if "customer_id" in buyers else buyers
 
 
 def _join(*notes: str | None) -> str | None:

@@ -7,11 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from journey_metrics.paths import REPO_ROOT
 
 from helpers import query
 
 DASHBOARD = REPO_ROOT / "dashboard"
+# The Funnels page opens on the first funnel of var funnels (its selectbox keeps their order).
+FIRST_FUNNEL = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]["funnels"][0]["name"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class Page:
     label: str  # the st.metric label of the headline figure
     sql: str  # the figure from its mart
     digits: int
+    percent: bool = False  # a share: shown as ui.share shows it, 100 × value with a % sign
 
 
 PAGES = [
@@ -61,10 +66,25 @@ PAGES = [
         "where experiment_id = (select min(experiment_id) from experiment_cells)",
         0,
     ),
+    Page(
+        "pages/7_Funnels_and_retention.py",
+        "Funnels_and_retention",
+        "Conversion, first to last step",
+        # customers at the last required step ÷ customers at step 1, the overall rows
+        "select 1.0 * last.customers / first.customers from mart_funnels as first, mart_funnels as last "
+        f"where first.funnel_name = '{FIRST_FUNNEL}' and last.funnel_name = first.funnel_name "
+        "and first.breakdown = 'all' and last.breakdown = 'all' and first.step_number = 1 "
+        "and last.step_number = (select max(step_number) from mart_funnels "
+        f"where funnel_name = '{FIRST_FUNNEL}' and breakdown = 'all' and not is_optional)",
+        1,
+        percent=True,
+    ),
 ]
 
 
 def expected(db: Path, page: Page) -> str:
     value = query(db, page.sql)[0][0]
     assert value is not None, f"{page.script}: no headline value in the demo marts"
+    if page.percent:
+        return f"{100 * float(value):.{page.digits}f}%"
     return f"{float(value):,.{page.digits}f}"

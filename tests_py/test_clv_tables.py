@@ -377,3 +377,11 @@ def test_alive_by_state_scores_states_with_the_selected_model():
     # no selected purchase model: no P(alive)
     params["is_selected"] = False
     assert clv_tables.alive_by_state(states, params)["probability_alive"].isna().all()
+
+
+def test_model_params_do_not_depend_on_the_order_of_the_rows(mbg_summary, mbg_params):
+    """Spark's toPandas and DuckDB hand the same customers in different orders: the fits must be the same
+    to the last bit (model_params fits on the customers sorted by customer_id)."""
+    shuffled = mbg_summary.sample(frac=1.0, random_state=11).reset_index(drop=True)
+    again = clv_tables.model_params(shuffled, min_customers=20)
+    pd.testing.assert_frame_equal(again, mbg_params, check_exact=True)

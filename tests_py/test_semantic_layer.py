@@ -85,3 +85,74 @@ def test_revenue_and_orders_equal_the_orders_fact(semantic_manifest, tmp_path):
         orders, revenue = by_year[row["metric_time__year"][:4]]
         assert int(row["orders"]) == orders
         assert float(row["revenue"]) == pytest.approx(revenue, abs=0.01)
+
+
+def test_retention_rates_equal_the_mart_in_every_breakdown(semantic_manifest, tmp_path):
+    """The ratio of the sums equals mart_retention's own rates on every row, not only breakdown 'all'."""
+    group_by = [
+        "cohort_period__breakdown",
+        "cohort_period__breakdown_value",
+        "cohort_period__cohort_start__day",
+        "cohort_period__period_number",
+    ]
+    rows = mf(
+        semantic_manifest,
+        tmp_path / "out.csv",
+        ["--metrics", "retention_rate,unbounded_retention_rate", "--group-by", ",".join(group_by)],
+    )
+    mart = {
+        (breakdown, value, str(cohort), period): (rate, unbounded)
+        for breakdown, value, cohort, period, rate, unbounded in query(
+            semantic_manifest,
+            "select breakdown, breakdown_value, cohort_start, period_number, retention_rate, unbounded_retention_rate "
+            "from mart_retention",
+        )
+    }
+    assert len(rows) == len(mart)
+    for row in rows:
+        key = (*(row[name] for name in group_by[:2]), row[group_by[2]][:10], int(row[group_by[3]]))
+        rate, unbounded = mart[key]
+        assert float(row["retention_rate"]) == pytest.approx(rate, abs=1e-9), key
+        assert float(row["unbounded_retention_rate"]) == pytest.approx(unbounded, abs=1e-9), key
+
+
+def test_funnel_conversion_equals_the_mart_under_a_filter_on_the_step(semantic_manifest, tmp_path):
+    """funnel_conversion_from_first divides by step 1's customers even when the query filters step 1
+    out (the measure's window runs before the query's filter), in every breakdown."""
+    group_by = [
+        "funnel_step__funnel_name",
+        "funnel_step__breakdown",
+        "funnel_step__breakdown_value",
+        "funnel_step__step_number",
+    ]
+    rows = mf(
+        semantic_manifest,
+        tmp_path / "out.csv",
+        [
+            "--metrics",
+            "funnel_conversion_from_first,funnel_conversion_from_previous",
+            "--group-by",
+            ",".join(group_by),
+            "--where",
+            "{{ Dimension('funnel_step__step_number') }} >= 2",
+        ],
+    )
+    mart = {
+        (funnel, breakdown, value, step): (from_first, from_previous)
+        for funnel, breakdown, value, step, from_first, from_previous in query(
+            semantic_manifest,
+            "select funnel_name, breakdown, breakdown_value, step_number, conversion_from_first, "
+            "conversion_from_previous from mart_funnels where step_number >= 2",
+        )
+    }
+    assert len(rows) == len(mart)
+    for row in rows:
+        key = (*(row[name] for name in group_by[:3]), int(row[group_by[3]]))
+        from_first, from_previous = mart[key]
+        for metric, expected in [
+            ("funnel_conversion_from_first", from_first),
+            ("funnel_conversion_from_previous", from_previous),
+        ]:
+            # MetricFlow leaves the cell empty where the mart's rate is null (no customers to divide by)
+            got = float(row[metric]) if row[metric] else None
+            assert got == (pytest.approx(expected, abs=1e-9) if expected is not None else None), (key, metric)

@@ -3,7 +3,8 @@ models/semantic/_semantic.yml is run with `mf query --saved-query` against the d
 compared, row by row, with the mart (NPS, CSAT, promoters' and detractors' shares; CLV sum and mean,
 P(alive), churn under both definitions, cost to serve, contribution by segment, channel and country;
 attributed revenue and conversions by model and channel; referral K and conversion rate by cohort;
-the funnel by cohort)."""
+the funnel by cohort; retention by cohort and period; the user-defined funnels step by step; the
+paths to purchase)."""
 
 from __future__ import annotations
 
@@ -211,3 +212,57 @@ def test_funnel_by_cohort(warehouse, tmp_path):
             # MetricFlow gives 0 where the mart has no previous-stage customers (a null rate)
             expected = 0.0 if expected is None else expected
             assert number(row[f"{before}_to_{stage}"]) == approx(expected), (month, stage)
+
+
+def test_retention_by_cohort_and_period(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "retention_by_cohort_and_period")
+    mart = {
+        (str(cohort), period): values
+        for cohort, period, *values in query(
+            warehouse,
+            "select cohort_start, period_number, is_complete, cohort_customers, active_customers, retention_rate, "
+            "unbounded_active_customers, unbounded_retention_rate from mart_retention where breakdown = 'all'",
+        )
+    }
+    assert len(rows) == len(mart)
+    for row in rows:
+        key = (row["metric_time__month"][:10], int(row["cohort_period__period_number"]))
+        is_complete, cohort, active, rate, unbounded_active, unbounded_rate = mart[key]
+        assert row["cohort_period__is_complete"] == str(is_complete), key
+        assert int(row["cohort_customers"]) == cohort, key
+        assert int(row["retained_customers"]) == active, key
+        assert int(row["unbounded_retained_customers"]) == unbounded_active, key
+        assert number(row["retention_rate"]) == approx(rate), key
+        assert number(row["unbounded_retention_rate"]) == approx(unbounded_rate), key
+
+
+def test_funnel_steps(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "funnel_steps")
+    mart = {
+        (funnel, step): values
+        for funnel, step, *values in query(
+            warehouse,
+            "select funnel_name, step_number, step_name, customers, previous_step_customers, "
+            "conversion_from_previous, conversion_from_first from mart_funnels where breakdown = 'all'",
+        )
+    }
+    assert len(rows) == len(mart)
+    for row in rows:
+        key = (row["funnel_step__funnel_name"], int(row["funnel_step__step_number"]))
+        name, customers, previous, from_previous, from_first = mart[key]
+        assert row["funnel_step__step_name"] == name, key
+        assert int(row["funnel_step_customers"]) == customers, key
+        assert int(row["funnel_previous_step_customers"]) == previous, key
+        assert number(row["funnel_conversion_from_previous"]) == approx(from_previous), key
+        assert number(row["funnel_conversion_from_first"]) == approx(from_first), key
+
+
+def test_paths_to_purchase(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "paths_to_purchase")
+    mart = {
+        (outcome, path): customers
+        for outcome, path, customers in query(warehouse, "select outcome, path, customers from mart_paths_to_purchase")
+    }
+    assert len(rows) == len(mart)
+    got = {(row["customer_path__outcome"], row["customer_path__path"]): int(row["paths_customers"]) for row in rows}
+    assert got == mart

@@ -1,7 +1,8 @@
 {% macro tie_break_hash(parts) %}
     {#- A deterministic, well-mixed key of the column expressions `parts`, to break ties fairly
-        (largest_remainder): never by volume or id order. DuckDB's own hash() of the values (fast);
-        elsewhere md5 of the values joined with '|'. -#}
+        (largest_remainder): never by volume or id order. md5 of the values cast to strings and
+        joined with '|', on every engine, so DuckDB and Spark hand a tied cent to the same row (an
+        engine's own hash() would be faster, but DuckDB's and Spark's differ). -#}
     {{ return(adapter.dispatch('tie_break_hash', 'journey_metrics')(parts)) }}
 {% endmacro %}
 
@@ -13,9 +14,4 @@
         {%- if not loop.last %}{% do key_parts.append("'|'") %}{% endif -%}
     {%- endfor -%}
     {{ dbt.hash(dbt.concat(key_parts)) }}
-{%- endmacro %}
-
-
-{% macro duckdb__tie_break_hash(parts) -%}
-    hash({{ parts | join(', ') }})
 {%- endmacro %}

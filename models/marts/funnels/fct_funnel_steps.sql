@@ -143,19 +143,30 @@ completed_orders as (
 ),
 {%- endif %}
 
-{{ f }}step_1 as (
+{#- The steps are a chain: each step's CTE reads only the one before it and carries forward what
+    later steps need (step 1's time, window end and held values; each required step's time at_N and
+    row key_N), so no CTE is read twice on the way down: engines that inline CTEs (Spark) would
+    otherwise expand the chain exponentially. -#}
+{%- set is_any = funnel.order == 'any' %}
+{%- set with_exclusions = funnel.exclude_event_types | length > 0 %}
+{%- set carried = ['customer_id', 'first_at', 'window_ends_at', 'held_channel', 'held_touchpoint'] %}
+{%- if is_any and with_exclusions %}{% do carried.append('excluded_at') %}{% endif %}
+{%- do carried.extend(['at_1', 'key_1']) %}
+
+{{ f }}start as (
     select
         candidates.customer_id,
-        candidates.candidate_at as reached_at,
-        candidates.row_key as reached_key,
-        candidates.channel as held_channel,
-        candidates.touchpoint as held_touchpoint,
+        candidates.candidate_at as first_at,
         {%- if funnel.window_days is none %}
-        cast(null as timestamp) as window_ends_at
+        cast(null as timestamp) as window_ends_at,
         {%- else %}
         {{ dbt.dateadd('second', (funnel.window_days * 86400) | int, 'candidates.candidate_at') }}
-            as window_ends_at
+            as window_ends_at,
         {%- endif %}
+        candidates.channel as held_channel,
+        candidates.touchpoint as held_touchpoint,
+        candidates.candidate_at as at_1,
+        candidates.row_key as key_1
     from {{ f }}candidates_1 as candidates
     qualify
         row_number() over (
@@ -164,121 +175,150 @@ completed_orders as (
         ) = 1
 ),
 
-{#- every later step: the earliest qualifying candidate at or after its anchor (the previous
-    required step; step 1 in order any), bounded above by `until` (for an optional step, the next
-    required step). Required steps first: an optional step reads the one after it. -#}
-{%- set later = [] %}
-{%- for step in required if step.number > 1 %}
-{%- do later.append({
-    'step': step,
-    'anchor': step.previous_required if funnel.order == 'strict' else 1,
-    'until': none
-}) %}
-{%- endfor %}
-{%- for step in optional %}
-{%- set following = required | selectattr('number', 'gt', step.number) | list %}
-{%- do later.append({
-    'step': step,
-    'anchor': step.previous_required if funnel.order == 'strict' else 1,
-    'until': (following | first).number if following and funnel.order == 'strict' else none
-}) %}
-{%- endfor %}
+{{ f }}step_1 as (
+    {%- if is_any and with_exclusions %}
+    -- order any: an exclusion after step 1 ends the attempt there
+    select
+        start.customer_id,
+        start.first_at,
+        start.window_ends_at,
+        start.held_channel,
+        start.held_touchpoint,
+        min(exclusions.excluded_at) as excluded_at,
+        start.at_1,
+        start.key_1
+    from {{ f }}start as start
+    left join {{ f }}exclusions as exclusions
+        on
+        exclusions.customer_id = start.customer_id
+        and exclusions.excluded_at > start.at_1
+    group by
+        start.customer_id,
+        start.first_at,
+        start.window_ends_at,
+        start.held_channel,
+        start.held_touchpoint,
+        start.at_1,
+        start.key_1
+    {%- else %}
+    select * from {{ f }}start
+    {%- endif %}
+),
 
-{%- for item in later %}
-{%- set step = item.step %}
+{#- one macro-like block per later step: `anchor` is the CTE the step starts from (strict: the
+    previous required step's, with the customers who reached it; any: the previous required step's
+    too, which there holds every customer who started, reached or not) -#}
+{%- set last_required = {'number': 1} %}
+{%- for step in required + optional if step.number > 1 %}
+{%- set is_required = not step.is_optional %}
+{%- set anchor = step.previous_required if not is_any else (
+    step.previous_required if is_required else last_required.number) %}
+{%- set following = required | selectattr('number', 'gt', step.number) | list %}
+{%- set until = (following | first).number if step.is_optional and following and not is_any else none %}
 {#- the rows this step may not take: an earlier required step's (and, for an optional step, the
     next required step's); an nth step names one order, which may be one an earlier step took -#}
 {%- set taken = required | selectattr('number', 'lt', step.number) | map(attribute='number')
     | reject('in', step.shares_with) | list if step.nth is none else [] %}
-{%- if item.until is not none %}
-{%- do taken.append(item.until) %}
-{%- endif %}
 {%- set is_held = funnel.hold_constant and ('events' in step.sources or 'interactions' in step.sources) %}
+{#- strict: at or after the previous required step; any: at or after step 1 -#}
+{%- set after = 'anchor.first_at' if is_any else 'anchor.at_' ~ step.previous_required %}
+{%- set conditions = [
+    'candidates.customer_id = anchor.customer_id',
+    'candidates.candidate_at >= ' ~ after,
+    '(anchor.window_ends_at is null or candidates.candidate_at <= anchor.window_ends_at)'
+] %}
+{%- if step.within_hours is not none %}
+{%- do conditions.append('candidates.candidate_at <= ' ~ dbt.dateadd(
+    'second', (step.within_hours * 3600) | int, 'anchor.at_' ~ step.previous_required)) %}
+{%- endif %}
+{%- if is_held %}
+{%- set held = [] %}
+{%- for property in funnel.hold_constant %}
+{%- do held.append('candidates.' ~ property ~ ' = anchor.held_' ~ property) %}
+{%- endfor %}
+{%- do conditions.append('(not candidates.is_event or (' ~ held | join(' and ') ~ '))') %}
+{%- endif %}
+{%- for number in taken %}
+{%- do conditions.append(
+    '(anchor.key_' ~ number ~ ' is null or candidates.row_key <> anchor.key_' ~ number ~ ')') %}
+{%- endfor %}
+{%- if until is not none %}
+{%- do conditions.append('(next_step.at_' ~ until ~ ' is null or candidates.candidate_at <= next_step.at_'
+    ~ until ~ ')') %}
+{%- do conditions.append('(next_step.key_' ~ until ~ ' is null or candidates.row_key <> next_step.key_'
+    ~ until ~ ')') %}
+{%- endif %}
+{%- if is_any and with_exclusions %}
+{%- do conditions.append('(anchor.excluded_at is null or candidates.candidate_at < anchor.excluded_at)') %}
+{%- endif %}
 
 {{ f }}step_{{ step.number }} as (
     select
-        anchor.customer_id,
-        candidates.candidate_at as reached_at,
-        candidates.row_key as reached_key
-    from {{ f }}step_{{ item.anchor }} as anchor
-    inner join {{ f }}step_1 as first_step
-        on first_step.customer_id = anchor.customer_id
-    inner join {{ f }}candidates_{{ step.number }} as candidates
-        on candidates.customer_id = anchor.customer_id
-        and candidates.candidate_at >= anchor.reached_at
-        and (
-            first_step.window_ends_at is null
-            or candidates.candidate_at <= first_step.window_ends_at
-        )
-        {%- if step.within_hours is not none %}
-        and candidates.candidate_at
-        <= {{ dbt.dateadd('second', (step.within_hours * 3600) | int, 'anchor.reached_at') }}
-        {%- endif %}
-        {%- if is_held %}
-        and (
-            not candidates.is_event
-            or (
-                {%- for property in funnel.hold_constant %}
-                {{ 'and ' if not loop.first }}candidates.{{ property }} = first_step.held_{{ property }}
-                {%- endfor %}
-            )
-        )
-        {%- endif %}
-    {%- for number in taken %}
-    left join {{ f }}step_{{ number }} as taken_{{ number }}
-        on taken_{{ number }}.customer_id = anchor.customer_id
-    {%- endfor %}
-    where
-        true
-        {%- for number in taken %}
-        and (
-            taken_{{ number }}.reached_key is null
-            or candidates.row_key <> taken_{{ number }}.reached_key
-        )
+        {%- if is_required %}
+        {%- for column in carried %}
+        anchor.{{ column }},
         {%- endfor %}
-        {%- if item.until is not none %}
-        and (taken_{{ item.until }}.reached_at is null or candidates.candidate_at <= taken_{{ item.until }}.reached_at)
+        candidates.candidate_at as at_{{ step.number }},
+        candidates.row_key as key_{{ step.number }}
+        {%- else %}
+        anchor.customer_id,
+        anchor.first_at,
+        anchor.window_ends_at,
+        anchor.at_{{ step.previous_required }} as previous_at,
+        candidates.candidate_at as reached_at
         {%- endif %}
-    {%- if funnel.exclude_event_types %}
-        and not exists (
+    from {{ f }}step_{{ anchor }} as anchor
+    {%- if until is not none %}
+    left join {{ f }}step_{{ until }} as next_step
+        on next_step.customer_id = anchor.customer_id
+    {%- endif %}
+    {{ 'left' if is_any else 'inner' }} join {{ f }}candidates_{{ step.number }} as candidates
+        on {{ conditions | join('\n        and ') }}
+    {%- if not is_any and with_exclusions %}
+    where
+        not exists (
             select 1 as found
             from {{ f }}exclusions as exclusions
             where
                 exclusions.customer_id = anchor.customer_id
-                and exclusions.excluded_at > anchor.reached_at
+                and exclusions.excluded_at > {{ after }}
                 and exclusions.excluded_at <= candidates.candidate_at
         )
-        {%- endif %}
+    {%- endif %}
     qualify
         row_number() over (
             partition by anchor.customer_id
-            order by candidates.candidate_at asc, candidates.row_key asc
+            order by candidates.candidate_at asc nulls last, candidates.row_key asc nulls last
         ) = 1
 ),
+{%- if is_required %}
+{%- do carried.extend(['at_' ~ step.number, 'key_' ~ step.number]) %}
+{%- do last_required.update({'number': step.number}) %}
+{%- endif %}
 {%- endfor %}
 
 {{ f }}reached as (
     {%- for step in funnel.steps %}
+    {%- set at = 'reached.at_' ~ step.number if not step.is_optional else 'reached.reached_at' %}
+    {%- set previous_at = none if step.previous_required is none else (
+        'reached.previous_at' if step.is_optional else 'reached.at_' ~ step.previous_required) %}
     select
         {{ sql_string(funnel.name) }} as funnel_name,
         reached.customer_id,
         {{ step.number }} as step_number,
         {{ sql_string(step.name) }} as step_name,
         {{ 'true' if step.is_optional else 'false' }} as is_optional,
-        reached.reached_at,
-        {%- if step.previous_required is none %}
+        {{ at }} as reached_at,
+        {%- if previous_at is none %}
         cast(null as double) as hours_from_previous,
         {%- else %}
-        {{ hours_between('previous.reached_at', 'reached.reached_at') }} as hours_from_previous,
+        {{ hours_between(previous_at, at) }} as hours_from_previous,
         {%- endif %}
-        {{ hours_between('first_step.reached_at', 'reached.reached_at') }} as hours_from_first,
-        first_step.window_ends_at
+        {{ hours_between('reached.first_at', at) }} as hours_from_first,
+        reached.window_ends_at
     from {{ f }}step_{{ step.number }} as reached
-    inner join {{ f }}step_1 as first_step
-        on first_step.customer_id = reached.customer_id
-    {%- if step.previous_required is not none %}
-    left join {{ f }}step_{{ step.previous_required }} as previous
-        on previous.customer_id = reached.customer_id
+    {%- if is_any %}
+    where {{ at }} is not null
     {%- endif %}
     {%- if not loop.last %}
     union all
