@@ -129,7 +129,7 @@ def test_every_order_is_credited_exactly_once_per_model(demo):
         inner join stg_orders as orders using (order_id)
         group by all""",
     )
-    assert len(rows) == 5
+    assert len(rows) == 7  # the five heuristic models, markov and shapley
     for model, orders, exact in rows:
         assert orders == completed, model
         assert exact == completed, model

@@ -38,24 +38,10 @@ SEED = 42
 AS_OF = {"as_of": "2026-01-01T00:00:00Z"}
 RELATIVE_TOLERANCE = 1e-9
 
-# Known differences, each with its reason (docs/spark.md, "What differs"). Empty is the goal.
-_CENT_TIES = (
-    "largest-remainder cent allocation: a leftover cent that two rows tie for goes by tie_break_hash, "
-    "DuckDB's hash() there and md5 on Spark, so single rows can differ by a cent (totals agree)"
-)
-KNOWN_DIFFERENCES: dict[str, str] = {
-    # The Gamma-Gamma likelihood is flat along one direction (gamma ~ 1935 within 0.03%, log-likelihood equal
-    # to 1e-10): where the optimizer stops depends on the order of its input rows, which toPandas does not keep.
-    "clv_model_params": "Gamma-Gamma fit: optimizer stops elsewhere on a flat likelihood (row order)",
-    "clv_predictions": "expected_order_value from clv_model_params' Gamma-Gamma parameters (1e-5 relative)",
-    "fct_attribution_credits": _CENT_TIES,
-    "fct_customer_costs": _CENT_TIES,
-    "mart_channel_attribution": "sums fct_attribution_credits (" + _CENT_TIES + ")",
-    "mart_customer_value": "sums fct_customer_costs (" + _CENT_TIES + ")",
-    "mart_value_by_channel": "sums mart_customer_value's cost to serve (" + _CENT_TIES + ")",
-    "mart_segment_summary": "averages mart_customer_value's contribution (" + _CENT_TIES + ")",
-    "mart_referral_value": "averages mart_customer_value's contribution (" + _CENT_TIES + ")",
-}
+# Known differences, each with its reason (docs/spark.md, "What differs"). Empty: every model is equal. (Cent
+# ties went by each engine's own hash until tie_break_hash became md5 everywhere; the CLV fits depended on the
+# row order toPandas handed them until model_params sorted its customers.)
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
 def spark_env(work: Path, raw: Path) -> dict[str, str]:
@@ -189,3 +175,5 @@ def test_every_model_is_equal_on_spark_and_duckdb(builds) -> None:
         spark.stop()
     unexpected = {t: why for t, why in differing.items() if t not in KNOWN_DIFFERENCES}
     assert unexpected == {}, "\n".join(f"{t}: {why[:400]}" for t, why in sorted(unexpected.items()))
+    stale = sorted(set(KNOWN_DIFFERENCES) - set(differing))
+    assert stale == [], f"equal on both engines now: remove them from KNOWN_DIFFERENCES: {stale}"

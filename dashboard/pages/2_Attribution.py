@@ -8,13 +8,13 @@ import streamlit as st
 import marts
 import ui
 
-MODELS = ["first_touch", "last_touch", "linear", "time_decay", "position_based"]
+MODELS = ["first_touch", "last_touch", "linear", "time_decay", "position_based", "markov", "shapley"]
 
 ui.header(
     "Attribution",
     "Which channels and touchpoints earn the conversions and the revenue — and how much does the answer "
     "depend on the attribution model? Every model shares out the same completed orders.",
-    ["mart_channel_attribution", "fct_attribution_credits"],
+    ["mart_channel_attribution", "fct_attribution_credits", "mart_markov_removal_effects"],
 )
 
 everything = ui.load("mart_channel_attribution")
@@ -112,3 +112,24 @@ if span is not None:
             "mart_channel_attribution",
             "mart_channel_attribution",
         )
+
+st.subheader("Data-driven: Markov removal effects")
+effects = ui.load("mart_markov_removal_effects")
+if effects is not None:
+    st.caption(
+        "How much of the conversion probability of all journeys (converting and not) is lost when a channel "
+        "is removed from them (first-order Markov chain, Anderl et al. 2016). The markov model above shares "
+        "each order among its channels in proportion to these effects."
+    )
+    effects = effects.sort_values("removal_effect", ascending=False)
+    figure = px.bar(
+        effects,
+        x="channel",
+        y="removal_effect",
+        text_auto=".2f",
+        labels={"channel": "Channel", "removal_effect": "Removal effect"},
+        title="Share of conversions lost without the channel",
+    )
+    figure.update_yaxes(tickformat=".0%")
+    ui.chart(figure, "attribution_removal_effects")
+    ui.table(effects, "mart_markov_removal_effects", "mart_markov_removal_effects")

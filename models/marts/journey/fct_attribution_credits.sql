@@ -1,5 +1,5 @@
 -- Credit for each completed order, shared among its touches (int_order_touches: sessions by
--- default), under the models of var attribution_models (default all five):
+-- default), under the models of var attribution_models (default all seven):
 --   first_touch     all credit to the earliest touch
 --   last_touch      all credit to the latest touch
 --   linear          equal shares
@@ -8,6 +8,11 @@
 --   position_based  attribution_first_touch_weight to the first, attribution_last_touch_weight to
 --                   the last, the rest split evenly among the middle ones (one touch: all; two:
 --                   first and last in proportion to their weights)
+--   markov          each channel of the order in proportion to its Markov removal-effect share
+--                   (attribution_removal_effects), split evenly among that channel's touches
+--   shapley         each channel of the order its Shapley share in the order's channel set
+--                   (attribution_shapley_shares), split evenly among that channel's touches
+-- (markov and shapley: when the order's channels all weigh 0, its touches share equally)
 -- Credits are rounded by the largest-remainder method (macro largest_remainder: revenue to the
 -- cent, conversions to 1e-12 in the same order), so every credit is within one unit of its exact
 -- share and every order's credits add up exactly to 1 conversion and to its revenue.
@@ -19,11 +24,69 @@
         ~ " attribution_lookback_days (" ~ var('attribution_lookback_days') ~ ")"
     ) }}
 {%- endif %}
+{%- set known_models = [
+    'first_touch', 'last_touch', 'linear', 'time_decay', 'position_based', 'markov', 'shapley'
+] %}
+{%- for model_name in var('attribution_models') if model_name not in known_models %}
+    {{ exceptions.raise_compiler_error(
+        "var attribution_models: unknown model '" ~ model_name ~ "' (known: "
+        ~ known_models | join(', ') ~ ")"
+    ) }}
+{%- endfor %}
 {%- set first_weight = var('attribution_first_touch_weight') %}
 {%- set last_weight = var('attribution_last_touch_weight') %}
 
 with touches as (
     select * from {{ ref('int_order_touches') }}
+),
+
+removal_effects as (
+    select * from {{ ref('attribution_removal_effects') }}
+),
+
+shapley_shares as (
+    select * from {{ ref('attribution_shapley_shares') }}
+),
+
+order_channels as (
+    select
+        order_id,
+        channel,
+        count(*) as channel_touches
+    from touches
+    where touches > 0
+    group by order_id, channel
+),
+
+order_channel_sets as (
+    select
+        order_id,
+        {{ channel_set('channel') }} as channel_set
+    from order_channels
+    group by order_id
+),
+
+-- the data-driven models' weight of each touch: its channel's weight in the order, shared evenly
+-- among the channel's touches
+touch_weights as (
+    select
+        touches.order_id,
+        touches.touch_number,
+        coalesce(removal_effects.removal_effect_share, 0.0)
+        / order_channels.channel_touches as markov_weight,
+        coalesce(shapley_shares.shapley_share, 0.0)
+        / order_channels.channel_touches as shapley_weight
+    from touches
+    inner join order_channels
+        on order_channels.order_id = touches.order_id
+        and order_channels.channel = touches.channel
+    inner join order_channel_sets
+        on order_channel_sets.order_id = touches.order_id
+    left join removal_effects
+        on removal_effects.channel = touches.channel
+    left join shapley_shares
+        on shapley_shares.channel_set = order_channel_sets.channel_set
+        and shapley_shares.channel = touches.channel
 ),
 
 attribution_models as (
@@ -60,9 +123,14 @@ weighted as (
                         when touches.touch_number = touches.touches then {{ last_weight }}
                         else (1.0 - {{ first_weight }} - {{ last_weight }}) / (touches.touches - 2)
                     end
+            when attribution_models.attribution_model = 'markov' then touch_weights.markov_weight
+            when attribution_models.attribution_model = 'shapley' then touch_weights.shapley_weight
         end as weight
     from touches
     cross join attribution_models
+    left join touch_weights
+        on touch_weights.order_id = touches.order_id
+        and touch_weights.touch_number = touches.touch_number
 ),
 
 credited as (
