@@ -227,7 +227,11 @@ class FullModel:
             fit = sm.OLS(frame["outcome"].to_numpy(dtype=float), matrix).fit()
         grid = _cell_grid(frame, factors)
         cell_rows, _ = _model_matrix(grid, factors, references)
-        scale = fit.ssr / fit.df_resid if fit.df_resid > 0 else np.nan  # no residual df: no intervals
+        y = frame["outcome"].to_numpy(dtype=float)
+        # a residual sum of squares that is 0 up to rounding (every cell constant, e.g. a conversion
+        # guardrail every customer met) is 0: otherwise its ~1e-30 gives rounding-noise "significant" tests
+        ssr = 0.0 if fit.ssr <= 1e-20 * max(1.0, float(y @ y)) else float(fit.ssr)
+        scale = ssr / fit.df_resid if fit.df_resid > 0 else np.nan  # no residual df: no intervals
         return cls(
             np.asarray(fit.params, dtype=float),
             np.asarray(fit.normalized_cov_params, dtype=float) * scale,
@@ -573,3 +577,173 @@ def analyse_effects(
         EFFECT_COLUMNS,
         lambda frame, factors: effects(frame, factors, _references(frame, factors, reference_preference), confidence),
     )
+
+
+DECISION_COLUMNS = {
+    "experiment_id": "string",
+    "metric": "string",
+    "factor": "string",
+    "level": "string",
+    "reference_level": "string",
+    "analysis": "string",
+    "estimate": "float64",
+    "ci_low": "float64",
+    "ci_high": "float64",
+    "p_value_holm": "float64",
+    "is_significant": "bool",
+    "relative_lift": "float64",
+    "relative_lift_ci_low": "float64",
+    "relative_lift_ci_high": "float64",
+    "guardrail_metric": "string",
+    "guardrail_effect": "float64",
+    "guardrail_ci_low": "float64",
+    "guardrail_ci_high": "float64",
+    "guardrail_ok": "bool",
+    "decision": "string",
+    "decision_reason": "string",
+}
+
+
+def _number(value) -> float:
+    return float(value) if pd.notna(value) else np.nan
+
+
+def _signed(value: float) -> str:
+    """A signed figure for a sentence; 0 up to rounding (|x| < 1e-12, e.g. a pseudo-inverse's -2e-16) as +0."""
+    if not np.isfinite(value):
+        return "not estimable"
+    return f"{0.0 if abs(value) < 1e-12 else value:+,.4g}"
+
+
+def _interval_text(low: float, high: float, confidence: float) -> str:
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "no interval"
+    return f"{confidence:.0%} CI {low:,.4g} to {high:,.4g}"
+
+
+def _best_level(levels: pd.DataFrame) -> pd.Series:
+    """Of a factor's non-reference main rows: the highest estimate (ties: the first level), else, when
+    none is estimable, the alphabetically first level."""
+    estimable = levels[levels["estimate"].notna()]
+    if len(estimable):
+        return estimable.sort_values(["estimate", "level"], ascending=[False, True], kind="stable").iloc[0]
+    return levels.sort_values("level", kind="stable").iloc[0]
+
+
+def _guardrail_check(row: pd.Series | None, alpha: float, confidence: float) -> tuple[dict, str]:
+    """The guardrail columns of a decision and their sentence. Significantly lower: a negative estimate
+    with a two-sided p-value below alpha — the interval's upper end below 0. Without a test (no row, not
+    estimable, or no variation) there is no evidence of harm."""
+    metric = str(row["metric"]) if row is not None else None
+    effect, low, high, p_value = (
+        (_number(row["estimate"]), _number(row["ci_low"]), _number(row["ci_high"]), _number(row["p_value"]))
+        if row is not None
+        else (np.nan,) * 4
+    )
+    falls = bool(np.isfinite(p_value) and p_value < alpha and effect < 0)
+    columns = {
+        "guardrail_metric": metric,
+        "guardrail_effect": effect,
+        "guardrail_ci_low": low,
+        "guardrail_ci_high": high,
+        "guardrail_ok": not falls,
+    }
+    name = f"guardrail {metric or '(none)'} {_signed(effect)}"
+    if not np.isfinite(p_value):
+        return columns, f"{name}, without a test (no evidence of harm)"
+    if falls:
+        return columns, f"{name} falls significantly ({_interval_text(low, high, confidence)})"
+    return columns, f"{name}, not significantly lower ({_interval_text(low, high, confidence)})"
+
+
+def decide(primary: pd.DataFrame, guardrail: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """One decision per experiment and factor (DECISION_COLUMNS).
+
+    `primary`: the main rows of the primary metric's effects table (experiment_id, metric, term, level,
+    is_reference, estimate, ci_low, ci_high, p_value_holm, relative_lift with its interval, and
+    `analysis`: which analysis they come from). `guardrail`: the main rows of the guardrail metric's
+    effects table (experiment_id, metric, term, level, estimate, ci_low, ci_high, p_value).
+
+    Per factor the decision concerns its best level: of the non-reference levels with an estimate,
+    the one with the highest estimate (the alphabetically first non-reference level when none has).
+    - is_significant: its Holm-adjusted p-value (over the experiment's main rows) is below
+      1 − confidence;
+    - guardrail_ok: the guardrail's main effect at the same level is not significantly negative: not
+      (estimate < 0 and its two-sided p-value < 1 − confidence), i.e. the upper end of its interval at
+      `confidence` is ≥ 0 — a one-sided test at (1 − confidence)/2, not Holm-adjusted (a harm check errs
+      towards flagging). A guardrail without a test (not estimable, no guardrail outcome, or no
+      variation: every customer the same) is no evidence of harm: ok, and the reason says so;
+    - decision: 'do not ship' when the guardrail falls significantly, or the level is significantly
+      worse than the reference; else 'ship' when it is significantly better; else 'inconclusive'."""
+    alpha = 1 - confidence
+    rows = []
+    is_reference = primary["is_reference"].astype(bool)
+    for (experiment_id, factor), levels in primary[~is_reference].groupby(["experiment_id", "term"], sort=True):
+        reference = primary.loc[
+            is_reference & (primary["experiment_id"] == experiment_id) & (primary["term"] == factor), "level"
+        ]
+        reference_level = str(reference.iloc[0]) if len(reference) else None
+        best = _best_level(levels)
+        estimate, p_holm = _number(best["estimate"]), _number(best["p_value_holm"])
+        is_significant = bool(np.isfinite(p_holm) and p_holm < alpha)
+        guard = guardrail[
+            (guardrail["experiment_id"] == experiment_id)
+            & (guardrail["term"] == factor)
+            & (guardrail["level"] == best["level"])
+        ]
+        guard_columns, guard_text = _guardrail_check(guard.iloc[0] if len(guard) else None, alpha, confidence)
+        if not guard_columns["guardrail_ok"] or (is_significant and estimate < 0):
+            decision = "do not ship"
+        elif is_significant and estimate > 0:
+            decision = "ship"
+        else:
+            decision = "inconclusive"
+        primary_text = (
+            f"{factor}={best['level']} vs {reference_level}: {_signed(estimate)} {best['metric']} "
+            f"({_interval_text(_number(best['ci_low']), _number(best['ci_high']), confidence)}), Holm p = "
+            f"{p_holm:.2g}, {'significant' if is_significant else 'not significant'} at {alpha:.2g}"
+            if np.isfinite(estimate)
+            else f"{factor}={best['level']}: not estimable"
+        )
+        rows.append(
+            {
+                "experiment_id": experiment_id,
+                "metric": best["metric"],
+                "factor": factor,
+                "level": best["level"],
+                "reference_level": reference_level,
+                "analysis": best["analysis"],
+                "estimate": estimate,
+                "ci_low": best["ci_low"],
+                "ci_high": best["ci_high"],
+                "p_value_holm": p_holm,
+                "is_significant": is_significant,
+                "relative_lift": best["relative_lift"],
+                "relative_lift_ci_low": best["relative_lift_ci_low"],
+                "relative_lift_ci_high": best["relative_lift_ci_high"],
+                **guard_columns,
+                "decision": decision,
+                "decision_reason": f"{decision}: {primary_text}; {guard_text}.",
+            }
+        )
+    return _typed(rows, DECISION_COLUMNS)
+
+
+def guardrail_outcomes(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """int_experiment_outcomes with the guardrail as the outcome (guardrail_outcome, labelled with
+    guardrail_metric), for analyse_effects()."""
+    return outcomes.assign(outcome=outcomes["guardrail_outcome"], metric=outcomes["guardrail_metric"])
+
+
+def analyse_decisions(
+    primary_main_effects: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    assignments: pd.DataFrame,
+    reference_preference: list[str],
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """decide() on the given main effects of the primary metric (cuped.preferred_main_effects of
+    experiment_cuped) and the guardrail's main effects, computed here by analyse_effects() on
+    guardrail_outcomes(outcomes)."""
+    guardrail = analyse_effects(guardrail_outcomes(outcomes), assignments, reference_preference, confidence)
+    return decide(primary_main_effects, guardrail[guardrail["term_type"] == "main"], confidence)

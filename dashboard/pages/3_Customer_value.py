@@ -23,6 +23,8 @@ ui.header(
         "mart_value_chain",
         "mart_value_by_channel",
         "fct_customer_costs",
+        "mart_whale_curve",
+        "mart_whale_curve_summary",
     ],
 )
 
@@ -240,38 +242,62 @@ if value is not None:
         )
         ui.chart(figure, "value_contribution_channel")
     with right:
-        # The whale curve: customers ranked by contribution, cumulative contribution as a share of the total.
-        ranked = chosen["contribution"].sort_values(ascending=False).reset_index(drop=True)
-        total = ranked.sum()
-        curve = pd.DataFrame(
-            {
-                "customers": (np.arange(1, len(ranked) + 1)) / max(len(ranked), 1),
-                "cumulative": ranked.cumsum() / total if total else np.nan,
-            }
-        )
-        figure = px.line(
-            curve,
-            x="customers",
-            y="cumulative",
-            labels={
-                "customers": "Customers ranked by contribution (share)",
-                "cumulative": "Cumulative contribution (share of total)",
-            },
-            title="Cost-to-serve whale curve",
-        )
-        figure.add_hline(y=1, line_dash="dot", line_color="grey", annotation_text="100% of contribution")
-        if len(curve):
-            peak = curve["cumulative"].idxmax()
-            figure.add_annotation(
-                x=curve["customers"][peak],
-                y=curve["cumulative"][peak],
-                text=f"peak {curve['cumulative'][peak]:.0%} at {curve['customers'][peak]:.0%} of customers",
-                showarrow=True,
-                arrowhead=2,
+        # The whale curve as mart_whale_curve has it: overall or one segment (the channel and cohort
+        # filters above do not apply to it).
+        whale_summary = ui.load("mart_whale_curve_summary", order_by="breakdown, breakdown_value")
+        if whale_summary is not None:
+            curves = whale_summary["breakdown_value"].tolist()
+            curve_name = st.selectbox(
+                "Whale curve of",
+                curves,
+                format_func=lambda name: "all customers" if name == "all" else f"segment: {name}",
+                key="value_whale_curve",
             )
-        figure.update_xaxes(tickformat=".0%", range=[0, 1])
-        figure.update_yaxes(tickformat=".0%")
-        ui.chart(figure, "value_whale")
+            picked = whale_summary[whale_summary["breakdown_value"] == curve_name].iloc[0]
+            curve = ui.load(
+                "mart_whale_curve",
+                where="breakdown = ? and breakdown_value = ?",
+                params=(picked["breakdown"], curve_name),
+                order_by="customer_rank",
+            )
+            if curve is not None:
+                shares = not picked["is_total_nonpositive"]
+                y = "cumulative_share" if shares else "cumulative_contribution"
+                figure = px.line(
+                    curve,
+                    x="customer_share",
+                    y=y,
+                    labels={
+                        "customer_share": "Customers ranked by contribution (share)",
+                        "cumulative_share": "Cumulative contribution (share of total)",
+                        "cumulative_contribution": "Cumulative contribution",
+                    },
+                    title="Cost-to-serve whale curve",
+                )
+                if shares:
+                    figure.add_hline(y=1, line_dash="dot", line_color="grey", annotation_text="100% of contribution")
+                    figure.add_annotation(
+                        x=picked["peak_customer_share"],
+                        y=picked["peak_share"],
+                        text=f"peak {picked['peak_share']:.0%} at {picked['peak_customer_share']:.0%} of customers",
+                        showarrow=True,
+                        arrowhead=2,
+                    )
+                    figure.update_yaxes(tickformat=".0%")
+                figure.update_xaxes(tickformat=".0%", range=[0, 1])
+                ui.chart(figure, "value_whale")
+                if shares:
+                    st.caption(
+                        f"The best {ui.share(picked['crossing_customer_share'])} of customers earn 100% of the "
+                        f"contribution; {ui.share(picked['unprofitable_customer_share'])} are unprofitable."
+                    )
+                else:
+                    st.caption(
+                        "Total contribution is zero or negative: no share of it is shown, only the running total."
+                    )
+
+    if whale_summary is not None:
+        ui.table(whale_summary, "mart_whale_curve_summary", "mart_whale_curve_summary")
 
     ui.table(
         chosen.sort_values("predicted_clv", ascending=False), "mart_customer_value", "mart_customer_value", height=320

@@ -30,6 +30,7 @@ ui.header(
         "mart_referral_triggers",
         "mart_referral_sensitivity",
         "mart_referral_value",
+        "mart_referral_uplift",
     ],
 )
 
@@ -236,3 +237,25 @@ referred = ui.load("mart_referral_value")
 if referred is not None:
     st.markdown("**Referred customers against the others**")
     ui.table(referred, "mart_referral_value", "mart_referral_value")
+
+uplift = ui.load("mart_referral_uplift")
+if uplift is not None:
+    st.markdown("**Referral uplift: referred customers against non-referred ones of the same month and country**")
+    shown = uplift.dropna(subset=["relative_uplift"])
+    if not shown.empty:
+        figure = px.scatter(
+            shown,
+            x="relative_uplift",
+            y="metric",
+            error_x=shown["relative_uplift_ci_high"] - shown["relative_uplift"],
+            error_x_minus=shown["relative_uplift"] - shown["relative_uplift_ci_low"],
+            labels={"relative_uplift": "Relative uplift with its 95% interval", "metric": ""},
+            title=f"Referred vs matched non-referred customers ({int(shown['matched_referred_customers'].max()):,} "
+            f"referred customers matched in {int(shown['strata'].max()):,} strata)",
+        )
+        figure.add_vline(x=0, line_dash="dot", line_color="grey")
+        figure.add_vline(x=0.16, line_dash="dash", line_color="seagreen", annotation_text="+16% (Schmitt et al. 2011)")
+        figure.update_traces(marker={"size": 11})
+        figure.update_xaxes(tickformat=".0%")
+        ui.chart(figure, "advocacy_referral_uplift", height=320)
+    ui.table(uplift, "mart_referral_uplift", "mart_referral_uplift")

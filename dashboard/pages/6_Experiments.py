@@ -14,8 +14,16 @@ import ui
 ui.header(
     "Experiments",
     "Was the randomisation sound (sample-ratio mismatch)? Which factor levels move the primary metric, by "
-    "how much (main effects with 95% intervals, Holm-adjusted), and do factors interact?",
-    ["experiment_cells", "experiment_anova", "experiment_effects", "experiment_srm"],
+    "how much (main effects with 95% intervals, Holm-adjusted; CUPED-adjusted by the pre-assignment period), do "
+    "factors interact, and which levels to ship (with a guardrail metric)?",
+    [
+        "experiment_cells",
+        "experiment_anova",
+        "experiment_effects",
+        "experiment_srm",
+        "experiment_cuped",
+        "experiment_decisions",
+    ],
 )
 
 cells = ui.load(
@@ -115,6 +123,83 @@ if cells is not None:
         )
         ui.chart(figure, "experiments_interaction")
 
+    # CUPED: the same main effects with the outcome adjusted by the pre-assignment period (experiment_cuped)
+    st.subheader("CUPED: main effects adjusted by the pre-assignment period")
+    adjusted = ui.load(
+        "experiment_cuped",
+        where="experiment_id = ? and term_type = 'main' and not is_reference",
+        params=(experiment,),
+        order_by="term, level",
+    )
+    if adjusted is not None:
+        first = adjusted.iloc[0]
+        if pd.isna(first["theta"]):
+            st.info(
+                f"No CUPED for this experiment: {first['customers_without_pre_period']:,} customers have no "
+                "pre-assignment period (it starts before the data) or it does not vary. The unadjusted effects stand.",
+                icon=":material/info:",
+            )
+        else:
+            cols = st.columns(4)
+            cols[0].metric(
+                "Variance reduction (CUPED)",
+                ui.share(first["variance_reduction"]),
+                help=marts.describe("experiment_cuped", "variance_reduction"),
+            )
+            cols[1].metric("ρ (outcome, pre-period)", ui.number(first["rho"], 3))
+            cols[2].metric("θ", ui.number(first["theta"], 4), help=marts.describe("experiment_cuped", "theta"))
+            cols[3].metric(
+                "Customers used",
+                f"{first['customers_used']:,}",
+                help=f"{first['customers_without_pre_period']:,} without a pre-assignment period left out",
+            )
+            label = adjusted["term"] + " = " + adjusted["level"]
+            both = pd.concat(
+                [
+                    pd.DataFrame(
+                        {
+                            "label": label,
+                            "analysis": "CUPED-adjusted",
+                            "estimate": adjusted["estimate"],
+                            "ci_low": adjusted["ci_low"],
+                            "ci_high": adjusted["ci_high"],
+                        }
+                    ),
+                    pd.DataFrame(
+                        {
+                            "label": label,
+                            "analysis": "unadjusted",
+                            "estimate": adjusted["unadjusted_estimate"],
+                            "ci_low": adjusted["unadjusted_ci_low"],
+                            "ci_high": adjusted["unadjusted_ci_high"],
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            )
+            figure = px.scatter(
+                both,
+                x="estimate",
+                y="label",
+                color="analysis",
+                error_x=both["ci_high"] - both["estimate"],
+                error_x_minus=both["estimate"] - both["ci_low"],
+                labels={"estimate": f"Effect on {metric} (95% interval)", "label": ""},
+                title="Main effects: CUPED-adjusted against unadjusted",
+            )
+            figure.add_vline(x=0, line_dash="dot", line_color="grey")
+            ui.chart(figure, "experiments_cuped", height=max(360, 60 + 50 * len(adjusted)))
+
+    decisions = ui.load("experiment_decisions", where="experiment_id = ?", params=(experiment,), order_by="factor")
+    if decisions is not None:
+        st.subheader("Decision per factor")
+        st.caption(
+            "Ship a factor's best level when its main effect is significant after Holm and the guardrail metric "
+            "does not fall significantly; do not ship when the guardrail falls or the level is significantly worse; "
+            "otherwise inconclusive."
+        )
+        ui.table(decisions, "experiment_decisions", "experiment_decisions")
+
     anova = ui.load("experiment_anova", where="experiment_id = ?", params=(experiment,))
     if anova is not None:
         st.subheader("ANOVA (Type II)")
@@ -122,3 +207,5 @@ if cells is not None:
     ui.table(cells, "experiment_cells", "experiment_cells")
     if effects is not None:
         ui.table(effects, "experiment_effects", "experiment_effects")
+    if adjusted is not None:
+        ui.table(adjusted, "experiment_cuped", "experiment_cuped")

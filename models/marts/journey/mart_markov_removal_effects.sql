@@ -15,7 +15,9 @@ final as (
         removal_effect,
         removal_effect_share,
         removal_conversions,
-        row_number() over (order by removal_effect desc, channel asc) as removal_effect_rank
+        cast(
+            row_number() over (order by removal_effect desc, channel asc) as bigint
+        ) as removal_effect_rank
     from removal_effects
 )
 
