@@ -1,12 +1,10 @@
 {% macro avg_as_double(expression, condition=none) -%}
     {#- The mean of a decimal `expression` as a double (over the rows where `condition` holds, when
-        given): DuckDB's avg() of a decimal is a double; Spark's keeps a decimal of fixed scale. -#}
+        given): the exact decimal sum cast to a double, divided by the count, on every engine (DuckDB's
+        avg() of a decimal is a double rounded another way, Spark's a decimal of fixed scale; the
+        CLV fits' flat likelihood turns a last-bit difference in their inputs into another
+        optimum, so both engines must compute the same bits). -#}
     {{ return(adapter.dispatch('avg_as_double', 'journey_metrics')(expression, condition)) }}
-{%- endmacro %}
-
-
-{% macro duckdb__avg_as_double(expression, condition=none) -%}
-    avg({{ expression }}){% if condition %} filter (where {{ condition }}){% endif %}
 {%- endmacro %}
 
 
