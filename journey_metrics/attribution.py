@@ -38,6 +38,7 @@ is j's.
 from __future__ import annotations
 
 import itertools
+import math
 from collections import defaultdict
 
 import numpy as np
@@ -198,6 +199,7 @@ def shapley_values(paths: pd.DataFrame) -> pd.DataFrame:
         subsets = [(members, r) for members, r in conversions.items() if members <= coalition]
         worth = sum(r for _, r in subsets)
         for channel in sorted(coalition):
-            value = sum(r / len(members) for members, r in subsets if channel in members)
+            # fsum: correctly rounded, so the value does not depend on the order the paths arrive in
+            value = math.fsum(r / len(members) for members, r in subsets if channel in members)
             rows.append((keys[coalition], channel, len(coalition), conversions[coalition], worth, value, value / worth))
     return _typed(rows, SHAPLEY_COLUMNS)

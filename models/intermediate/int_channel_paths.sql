@@ -11,12 +11,7 @@
 -- ChannelAttribution's markov_model does, which leaves the absorption probabilities unchanged.
 -- A table: two Python models and the data tests read it.
 {{ config(materialized='table') }}
-{%- set touch = var('attribution_touch') %}
-{%- if touch not in ['session', 'event'] %}
-    {{ exceptions.raise_compiler_error(
-        "var attribution_touch must be 'session' or 'event', got '" ~ touch ~ "'"
-    ) }}
-{%- endif %}
+{%- do attribution_touch() %}
 
 -- depends_on: {{ ref('int_sessions_aggregated') }}, {{ ref('int_events_sessionised') }}
 
@@ -30,35 +25,7 @@ orders as (
     where status = 'completed'
 ),
 
-{% if touch == 'session' %}
-sessions as (
-    select * from {{ ref('int_sessions_aggregated') }}
-),
-
-candidate_touches as (
-    select
-        customer_id,
-        session_id,
-        cast(null as {{ dbt.type_string() }}) as event_id,
-        started_at as touched_at,
-        entry_channel as channel
-    from sessions
-),
-{% else %}
-events as (
-    select * from {{ ref('int_events_sessionised') }}
-),
-
-candidate_touches as (
-    select
-        customer_id,
-        session_id,
-        event_id,
-        occurred_at as touched_at,
-        channel
-    from events
-),
-{% endif %}
+{{ candidate_touches_ctes() }}
 
 last_orders as (
     select
@@ -91,17 +58,7 @@ unconverted_windowed as (
 ),
 
 unconverted_kept as (
-    select unconverted_windowed.*
-    from unconverted_windowed
-    {% if var('attribution_exclude_direct') %}
-    where unconverted_windowed.channel is distinct from 'direct'
-        or not exists (
-            select 1 as found
-            from unconverted_windowed as other
-            where other.customer_id = unconverted_windowed.customer_id
-                and other.channel is distinct from 'direct'
-        )
-    {% endif %}
+    {{ exclude_direct_touches('unconverted_windowed', 'customer_id') }}
 ),
 
 journey_touches as (

@@ -12,12 +12,7 @@
 -- numbered from the earliest (ties by session or event id).
 -- A table: fct_attribution_credits and the data tests read it (a view would be computed each time).
 {{ config(materialized='table') }}
-{%- set touch = var('attribution_touch') %}
-{%- if touch not in ['session', 'event'] %}
-    {{ exceptions.raise_compiler_error(
-        "var attribution_touch must be 'session' or 'event', got '" ~ touch ~ "'"
-    ) }}
-{%- endif %}
+{%- do attribution_touch() %}
 
 -- depends_on: {{ ref('int_sessions_aggregated') }}, {{ ref('int_events_sessionised') }}
 
@@ -26,37 +21,7 @@ with orders as (
     where status = 'completed'
 ),
 
-{% if touch == 'session' %}
-sessions as (
-    select * from {{ ref('int_sessions_aggregated') }}
-),
-
-candidate_touches as (
-    select
-        customer_id,
-        session_id,
-        cast(null as {{ dbt.type_string() }}) as event_id,
-        started_at as touched_at,
-        entry_channel as channel,
-        entry_touchpoint as touchpoint
-    from sessions
-),
-{% else %}
-events as (
-    select * from {{ ref('int_events_sessionised') }}
-),
-
-candidate_touches as (
-    select
-        customer_id,
-        session_id,
-        event_id,
-        occurred_at as touched_at,
-        channel,
-        touchpoint
-    from events
-),
-{% endif %}
+{{ candidate_touches_ctes() }}
 
 windowed as (
     select
@@ -79,17 +44,7 @@ windowed as (
 ),
 
 kept as (
-    select windowed.*
-    from windowed
-    {% if var('attribution_exclude_direct') %}
-    where windowed.channel is distinct from 'direct'
-        or not exists (
-            select 1 as found
-            from windowed as other
-            where other.order_id = windowed.order_id
-                and other.channel is distinct from 'direct'
-        )
-    {% endif %}
+    {{ exclude_direct_touches('windowed', 'order_id') }}
 ),
 
 numbered as (
