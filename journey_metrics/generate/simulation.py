@@ -151,6 +151,7 @@ def _simulate_journeys(
     p_dropout = np.clip(rng.beta(world.BG_A[seg], world.BG_B[seg]), 1e-6, 1.0)
     purchases_alive = rng.geometric(p_dropout)  # drops out right after this many purchases
     nu = rng.gamma(world.GG_Q[seg], 1.0 / world.GG_GAMMA[seg])
+    nu = np.where(people["referrer"] >= 0, nu / (1.0 + world.REFERRAL_ORDER_VALUE_UPLIFT), nu)  # the planted uplift
     window = np.where(decided, end - 1 - t_first, 0)
     candidates = rng.poisson(rate_per_day * window / world.DAY)
     cand_owner = np.repeat(np.arange(n), candidates)
@@ -303,10 +304,19 @@ def _in_metric_window(n: int, experiment: dict[str, np.ndarray], owner: np.ndarr
     return (t >= window_start[owner]) & (t <= window_start[owner] + world.EXPERIMENT["metric_window_days"] * world.DAY)
 
 
-def _order_values(rng: np.random.Generator, pop: dict[str, np.ndarray], owner: np.ndarray) -> np.ndarray:
-    """Gamma-Gamma order values in cents."""
-    value = rng.gamma(world.GG_P[pop["segment"][owner]], 1.0 / pop["nu"][owner])
+def _cents(value: np.ndarray) -> np.ndarray:
     return np.maximum(world.MIN_ORDER_CENTS, np.rint(value * 100)).astype(np.int64)
+
+
+def _order_values(
+    rng: np.random.Generator, pop: dict[str, np.ndarray], owner: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gamma-Gamma order values in cents, and the same orders' values without the planted referral uplift
+    (a referred customer's value divided by 1 + uplift, the same draw: numpy's gamma scales one standard
+    gamma draw by 1 / nu)."""
+    value = rng.gamma(world.GG_P[pop["segment"][owner]], 1.0 / pop["nu"][owner])
+    referred = pop["referrer"][owner] >= 0
+    return _cents(value), _cents(np.where(referred, value / (1.0 + world.REFERRAL_ORDER_VALUE_UPLIFT), value))
 
 
 def _build_orders(
@@ -322,7 +332,9 @@ def _build_orders(
     bgnbd_owner = np.concatenate([buyers, repeats["owner"]])
     owner = np.concatenate([bgnbd_owner, experiment["owner"]])
     t = np.concatenate([pop["t_first"][buyers], repeats["t"], experiment["t_order"]])
-    revenue = np.concatenate([_order_values(rng, pop, bgnbd_owner), experiment["revenue_cents"]])
+    regular, regular_without_uplift = _order_values(rng, pop, bgnbd_owner)
+    revenue = np.concatenate([regular, experiment["revenue_cents"]])
+    without_uplift = np.concatenate([regular_without_uplift, experiment["revenue_cents"]])
     status = np.full(owner.size, world.COMPLETED)
 
     # refunded / cancelled extras of buyers, after their first completed order
@@ -338,13 +350,16 @@ def _build_orders(
 
     owner = np.concatenate([owner, x_owner, c_owner])
     t = np.concatenate([t, x_t, c_t])
-    revenue = np.concatenate([revenue, _order_values(rng, pop, np.concatenate([x_owner, c_owner]))])
+    extra_values, extra_without_uplift = _order_values(rng, pop, np.concatenate([x_owner, c_owner]))
+    revenue = np.concatenate([revenue, extra_values])
+    without_uplift = np.concatenate([without_uplift, extra_without_uplift])
     status = np.concatenate([status, x_status, np.full(c_owner.size, world.CANCELLED)])
     cogs = np.rint(revenue * rng.uniform(*world.COGS_SHARE_RANGE, owner.size)).astype(np.int64)
     return {
         "owner": owner,
         "t": t,
         "revenue_cents": revenue,
+        "revenue_without_uplift_cents": without_uplift,
         "cogs_cents": cogs,
         "cogs_valid": rng.random(owner.size) >= world.COGS_MISSING_P,
         "status": status,

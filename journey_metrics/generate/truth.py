@@ -33,6 +33,7 @@ class TruthWriter:
         "alive_at_end",
         "is_referred",
         "referral_generation",
+        "referral_uplift_revenue_cents",
         "pricing",
         "feature",
         "support",
@@ -44,8 +45,8 @@ class TruthWriter:
         schema = pa.schema(
             [(name, pa.string()) for name in self.COLUMNS[:2]]
             + [(name, pa.bool_()) for name in self.COLUMNS[2:8]]
-            + [("referral_generation", pa.int64())]
-            + [(name, pa.string()) for name in self.COLUMNS[9:]]
+            + [("referral_generation", pa.int64()), ("referral_uplift_revenue_cents", pa.int64())]
+            + [(name, pa.string()) for name in self.COLUMNS[10:]]
         )
         self._schema = schema
         self._writer = pacsv.CSVWriter(
@@ -54,13 +55,31 @@ class TruthWriter:
             write_options=pacsv.WriteOptions(quoting_style="none", quoting_header="none"),
         )
 
-    def write(self, pop: dict[str, np.ndarray], customer_no: np.ndarray, experiment: dict[str, np.ndarray]) -> None:
+    def write(
+        self,
+        pop: dict[str, np.ndarray],
+        customer_no: np.ndarray,
+        experiment: dict[str, np.ndarray],
+        orders: dict[str, np.ndarray],
+    ) -> None:
+        """referral_uplift_revenue_cents: what the planted referral uplift added to the customer's completed
+        orders' revenue (0 for a customer who was not referred)."""
         n = customer_no.size
+        completed = orders["status"] == world.COMPLETED
+        uplift = np.bincount(
+            orders["owner"][completed],
+            (orders["revenue_cents"] - orders["revenue_without_uplift_cents"])[completed],
+            minlength=n,
+        )
         levels = np.full((n, len(world.FACTOR_SIZES)), -1, dtype=np.int64)
         levels[experiment["owner"]] = experiment["levels"]
         columns = [Formatter.ids("customer", customer_no), Formatter.labels(world.SEGMENT_NAMES, pop["segment"])]
         columns += [pa.array(pop[key]) for key in ("considered", "decided", "retained", "advocate", "alive_at_end")]
-        columns += [pa.array(pop["referrer"] >= 0), pa.array(pop["generation"])]
+        columns += [
+            pa.array(pop["referrer"] >= 0),
+            pa.array(pop["generation"]),
+            pa.array(np.rint(uplift).astype(np.int64)),
+        ]
         columns += [
             Formatter.labels(tuple(names), levels[:, i]) for i, names in enumerate(world.EXPERIMENT["factors"].values())
         ]
@@ -160,6 +179,11 @@ def ground_truth(args: dict, cal: world.Calendar, counters: Counters, writer: Ra
             "referrals_per_advocate": {str(k): v for k, v in world.REFERRALS_PER_ADVOCATE.items()},
             "channels": world.REFERRAL_CHANNELS,
             "max_generation": counters.max_generation,
+            "order_value_uplift": world.REFERRAL_ORDER_VALUE_UPLIFT,
+            "order_value_uplift_note": "referred customers' regular orders (first, repeat, refunded and cancelled) "
+            "are worth (1 + uplift) times a non-referred customer's of the same segment: their Gamma-Gamma nu is "
+            "divided by (1 + uplift); their journeys, purchase counts and experiment orders are drawn as for anyone, "
+            "so retention carries no uplift",
         },
         "support_tickets": {
             "tickets_per_active_month": {s.name: s.tickets_per_active_month for s in world.SEGMENTS},

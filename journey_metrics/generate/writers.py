@@ -445,7 +445,7 @@ def write_chunk(
         part,
     )
 
-    truth_writer.write(pop, customer_no, ex)
+    truth_writer.write(pop, customer_no, ex, od)
     _update_counters(cal, chunk, counters, ev, od, tk)
 
 
