@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -107,3 +110,32 @@ def mf(db_path: Path, out: Path, arguments: list[str]) -> list[dict]:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     with out.open() as handle:
         return list(csv.DictReader(handle))
+
+
+LATE_DROPS = ("events", "orders")
+
+
+@contextmanager
+def last_month_held_back(raw_dir: Path, month: str = "2025-12") -> Iterator[Path]:
+    """The raw data as it stood before `month`: its event and order files held back, and the last event
+    file before it cut to its first two thirds (late events). On exit the held-back files come back and
+    the cut file is re-delivered whole, as a day's delivery with late events does. Yields the cut file."""
+    held_back = raw_dir.parent / f"{raw_dir.name}_held_back"
+    moved = []
+    for table in LATE_DROPS:
+        (held_back / table).mkdir(parents=True)
+        for path in (raw_dir / table).glob(f"*_{month}_*.csv"):
+            shutil.move(path, held_back / table / path.name)
+            moved.append((held_back / table / path.name, raw_dir / table / path.name))
+    assert moved, f"no {month} files to hold back in {raw_dir}"
+    redelivered = sorted((raw_dir / "events").glob("*.csv"))[-1]
+    whole = redelivered.read_bytes()
+    lines = whole.decode().splitlines(keepends=True)
+    redelivered.write_text("".join(lines[: len(lines) - len(lines) // 3]))
+    try:
+        yield redelivered
+    finally:
+        for source, target in moved:
+            shutil.move(source, target)
+        redelivered.write_bytes(whole)
+        shutil.rmtree(held_back)

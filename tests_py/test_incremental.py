@@ -9,17 +9,13 @@ build on unchanged data must change nothing either.
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import pandas as pd
 import pytest
 
 from journey_metrics.generate import generate
 
-from helpers import run_dbt
-
-LATE_DROPS = ("events", "orders")
+from helpers import last_month_held_back, run_dbt
 
 
 def tables(db) -> dict[str, pd.DataFrame]:
@@ -54,31 +50,19 @@ def build(raw, db, tmp, *extra):
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("incremental")
-    raw, held_back = tmp / "raw", tmp / "held_back"
+    raw = tmp / "raw"
     generate(raw, customers=800, seed=7)
-    for table in LATE_DROPS:
-        (held_back / table).mkdir(parents=True)
-        for path in (raw / table).glob("*_2025-12_*.csv"):
-            shutil.move(path, held_back / table / path.name)
 
     # the last event file before December first arrives without its last third of rows, and is
     # re-delivered whole together with December (late events): var event_files_lookback re-reads it
-    redelivered = sorted((raw / "events").glob("*.csv"))[-1]
-    whole = redelivered.read_bytes()
-    lines = whole.decode().splitlines(keepends=True)
-    redelivered.write_text("".join(lines[: len(lines) - len(lines) // 3]))
-
     incremental = tmp / "incremental" / "warehouse.duckdb"
     incremental.parent.mkdir()
-    build(raw, incremental, tmp)
-    before = tables(incremental)
-    build(raw, incremental, tmp)  # the same data again
-    again = tables(incremental)
+    with last_month_held_back(raw):
+        build(raw, incremental, tmp)
+        before = tables(incremental)
+        build(raw, incremental, tmp)  # the same data again
+        again = tables(incremental)
 
-    for table in LATE_DROPS:
-        for path in (held_back / table).iterdir():
-            shutil.move(path, raw / table / path.name)
-    redelivered.write_bytes(whole)
     # the new files are loaded by one run and the rest is built by another: change detection must
     # not depend on both happening in the same run
     result = run_dbt(["run", "--select", "+base_events"], raw, incremental, tmp)

@@ -6,6 +6,11 @@ Spark (local[2], the `spark` target of profiles.yml): the SQL models that read n
 the Python models through journey_metrics.spark_python_models (toPandas, the same functions), then
 the SQL models downstream of them. Every model table is then compared: the same rows, doubles to
 1e-9 relative, timestamps and everything else exact.
+
+The incremental models (insert_overwrite on Spark, delete+insert on DuckDB) are also built on Spark the
+way a daily run builds them, in a schema of their own: first on the data without its last month (the last
+event file before it cut short), then incrementally after that month and the whole file arrive, as in
+tests_py/test_incremental.py. They must equal the DuckDB full build too.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from journey_metrics.dbt_cli import DBT, run_dbt
 from journey_metrics.generate import generate
 from journey_metrics.paths import REPO_ROOT
 
+from helpers import last_month_held_back
+
 pytestmark = [
     pytest.mark.spark,
     pytest.mark.skipif(
@@ -42,6 +49,11 @@ RELATIVE_TOLERANCE = 1e-9
 # ties went by each engine's own hash until tie_break_hash became md5 everywhere; the CLV fits depended on the
 # row order toPandas handed them until model_params sorted its customers.)
 KNOWN_DIFFERENCES: dict[str, str] = {}
+
+# The incremental models, and what they are built with in their own schema (all of it upstream of them).
+INCREMENTAL_MODELS = ("base_events", "int_events_sessionised", "int_sessions_aggregated", "fct_touchpoints")
+INCREMENTAL_SCHEMA = "journey_incremental"
+NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
 
 
 def spark_env(work: Path, raw: Path) -> dict[str, str]:
@@ -70,11 +82,21 @@ def builds(tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
     tmp = tmp_path_factory.mktemp("spark_parity")
     raw = tmp / "raw"
     generate(raw, customers=CUSTOMERS, seed=SEED)
+    env = spark_env(tmp / "spark_work", raw)
+
+    # 0. the incremental models as a daily run builds them: on the data without its last month, then
+    # incrementally once it has come (the new files loaded by one run, the rest built by another)
+    incremental_env = {**env, "JOURNEY_SPARK_SCHEMA": INCREMENTAL_SCHEMA}
+    select = ["--select", *(f"+{model}" for model in INCREMENTAL_MODELS)]
+    with last_month_held_back(raw):
+        check(dbt_spark(["build", *select, *NO_TESTS], incremental_env), "Spark build before the last month")
+    check(dbt_spark(["run", "--select", "+base_events"], incremental_env), "Spark run of the new files")
+    check(dbt_spark(["build", *select, *NO_TESTS], incremental_env), "incremental Spark build")
+
     duckdb_path = tmp / "duckdb" / "journey.duckdb"
     duckdb_path.parent.mkdir()
     check(run_dbt(["build"], raw, duckdb_path, tmp / "duckdb", vars=AS_OF), "dbt build on DuckDB")
 
-    env = spark_env(tmp / "spark_work", raw)
     # 1. everything that reads no Python model (unit tests run on DuckDB: they test the rules)
     check(
         dbt_spark(["build", "--exclude", "path:python_models+", "resource_type:unit_test"], env),
@@ -137,43 +159,69 @@ def model_tables(duckdb_path: Path) -> list[str]:
         )
 
 
-def test_every_model_is_equal_on_spark_and_duckdb(builds) -> None:
-    import duckdb
-
+@pytest.fixture(scope="module")
+def spark(builds):
     from journey_metrics.spark_python_models import spark_profile, spark_session
 
-    duckdb_path, _, env = builds
+    _, _, env = builds
     os.environ.update({k: v for k, v in env.items() if k.startswith("JOURNEY_")})
-    profile = spark_profile()
-    spark = spark_session(profile)
+    session = spark_session(spark_profile())
+    yield session
+    session.stop()
+
+
+def differences(spark, schema: str, duckdb_path: Path, tables: list[str]) -> dict[str, str]:
+    """Each of `tables` (DuckDB model tables) that differs between DuckDB and Spark's `schema`, with why."""
+    import duckdb
+
     differing: dict[str, str] = {}
-    try:
-        spark_tables = {row.tableName for row in spark.sql(f"show tables in {profile['schema']}").collect()}
-        with duckdb.connect(str(duckdb_path), read_only=True) as con:
-            for table in model_tables(duckdb_path):
-                if table not in spark_tables:
-                    differing[table] = "missing on Spark"
-                    continue
-                columns = [c[0] for c in con.execute(f'describe "{table}"').fetchall()]
-                duck_rows = sorted(con.execute(f'select * from "{table}"').fetchall(), key=sort_key)
-                spark_frame = spark.table(f"{profile['schema']}.{table}")
-                if sorted(spark_frame.columns) != sorted(columns):
-                    differing[table] = f"columns differ: {sorted(set(spark_frame.columns) ^ set(columns))}"
-                    continue
-                spark_rows = sorted(
-                    (tuple(row[c] for c in columns) for row in spark_frame.select(*columns).collect()), key=sort_key
-                )
-                if len(spark_rows) != len(duck_rows):
-                    differing[table] = f"{len(spark_rows)} rows on Spark, {len(duck_rows)} on DuckDB"
-                    continue
-                for spark_row, duck_row in zip(spark_rows, duck_rows, strict=True):
-                    bad = [c for c, a, b in zip(columns, spark_row, duck_row, strict=True) if not same(a, b)]
-                    if bad:
-                        differing[table] = f"first differing row, columns {bad}: {spark_row} vs {duck_row}"
-                        break
-    finally:
-        spark.stop()
+    spark_tables = {row.tableName for row in spark.sql(f"show tables in {schema}").collect()}
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        for table in tables:
+            if table not in spark_tables:
+                differing[table] = "missing on Spark"
+                continue
+            columns = [c[0] for c in con.execute(f'describe "{table}"').fetchall()]
+            duck_rows = sorted(con.execute(f'select * from "{table}"').fetchall(), key=sort_key)
+            spark_frame = spark.table(f"{schema}.{table}")
+            if sorted(spark_frame.columns) != sorted(columns):
+                differing[table] = f"columns differ: {sorted(set(spark_frame.columns) ^ set(columns))}"
+                continue
+            spark_rows = sorted(
+                (tuple(row[c] for c in columns) for row in spark_frame.select(*columns).collect()), key=sort_key
+            )
+            if len(spark_rows) != len(duck_rows):
+                differing[table] = f"{len(spark_rows)} rows on Spark, {len(duck_rows)} on DuckDB"
+                continue
+            for spark_row, duck_row in zip(spark_rows, duck_rows, strict=True):
+                bad = [c for c, a, b in zip(columns, spark_row, duck_row, strict=True) if not same(a, b)]
+                if bad:
+                    differing[table] = f"first differing row, columns {bad}: {spark_row} vs {duck_row}"
+                    break
+    return differing
+
+
+def test_every_model_is_equal_on_spark_and_duckdb(builds, spark) -> None:
+    from journey_metrics.spark_python_models import spark_profile
+
+    duckdb_path, _, _ = builds
+    differing = differences(spark, spark_profile()["schema"], duckdb_path, model_tables(duckdb_path))
     unexpected = {t: why for t, why in differing.items() if t not in KNOWN_DIFFERENCES}
     assert unexpected == {}, "\n".join(f"{t}: {why[:400]}" for t, why in sorted(unexpected.items()))
     stale = sorted(set(KNOWN_DIFFERENCES) - set(differing))
     assert stale == [], f"equal on both engines now: remove them from KNOWN_DIFFERENCES: {stale}"
+
+
+def test_incremental_builds_on_spark_equal_the_full_build(builds, spark) -> None:
+    """The incremental models built on Spark before and after the last month arrived equal DuckDB's full
+    build, and so does everything built with them (their staging parents)."""
+    duckdb_path, _, _ = builds
+    built = sorted(row.tableName for row in spark.sql(f"show tables in {INCREMENTAL_SCHEMA}").collect())
+    assert set(INCREMENTAL_MODELS) <= set(built), built
+    december = spark.sql(
+        f"select count(*) as events from {INCREMENTAL_SCHEMA}.base_events where occurred_at >= timestamp '2025-12-01'"
+    ).collect()[0]["events"]
+    assert december > 0  # the last month was appended by the incremental build
+    tables = [table for table in model_tables(duckdb_path) if table in built]
+    differing = differences(spark, INCREMENTAL_SCHEMA, duckdb_path, tables)
+    assert differing == {}, "\n".join(f"{t}: {why[:400]}" for t, why in sorted(differing.items()))
