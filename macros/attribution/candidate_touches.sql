@@ -12,8 +12,8 @@
 
 
 {% macro candidate_touches_ctes() -%}
-    {#- The import CTE and the `candidate_touches` CTE of the touches attribution learns from, one row
-        per touch: customer_id, session_id, event_id, touched_at, channel, touchpoint. By var
+    {#- The import CTE and the `candidate_touches` CTE of the touches attribution learns from, one
+        row per touch: customer_id, session_id, event_id, touched_at, channel, touchpoint. By var
         attribution_touch: each session of int_sessions_aggregated (its start, with the channel and
         touchpoint of its first event; event_id null), or each event of int_events_sessionised.
         Emitted inside a `with`, each CTE followed by a comma. The calling model names both parents

@@ -1,7 +1,7 @@
 {% macro customer_paths(sessions, orders, customers, max_length) %}
     {#-
-        Every customer's path of session channels before the first purchase (mart_paths_to_purchase,
-        mart_path_transitions). `customers` (rows like dim_customers) is everyone; a buyer has a
+        Every customer's path of session channels before the first purchase (int_customer_path_steps,
+        which mart_paths_to_purchase and mart_path_transitions read). `customers` (rows like dim_customers) is everyone; a buyer has a
         completed order in `orders` (rows like stg_orders), its first purchase is the earliest one.
         A buyer's path: the entry channels of its `sessions` (rows like fct_sessions) that started
         strictly before the first purchase; a non-buyer's: of all its sessions. In started_at order

@@ -1,23 +1,11 @@
--- The customers' paths (macro customer_paths, as in mart_paths_to_purchase) as the links of a
+-- The customers' paths (int_customer_path_steps, as in mart_paths_to_purchase) as the links of a
 -- Sankey chart: step_index 1 runs from '(start)' to the first step, each next one from a step to
 -- the following, and the last from the path's last step to '(purchase)' or '(no purchase)'.
 -- '(more)' and '(no sessions)' are steps like the channels. A node is a step at a position: the
 -- links into it at step_index k carry the customers of its links out at step_index k + 1.
-{%- set max_length = path_max_length() %}
-
-with sessions as (
-    select * from {{ ref('fct_sessions') }}
+with customer_path_steps as (
+    select * from {{ ref('int_customer_path_steps') }}
 ),
-
-orders as (
-    select * from {{ ref('stg_orders') }}
-),
-
-dim_customers as (
-    select * from {{ ref('dim_customers') }}
-),
-
-{{ customer_paths('sessions', 'orders', 'dim_customers', max_length) }},
 
 -- each step with the one before it ('(start)' before the first) and whether it is the last
 ordered_steps as (

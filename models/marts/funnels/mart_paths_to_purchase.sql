@@ -1,24 +1,25 @@
 -- The most common paths of session channels, for the customers who bought (before their first
 -- purchase) and for those who never did (all their sessions). A path: the entry channels of the
 -- sessions in started_at order (ties by session_id), consecutive repeats collapsed, its first var
--- path_max_length channels and then '(more)' when longer; '(no sessions)' without one (macro
--- customer_paths). Every path is kept: customers add up to the customers of the outcome, and
--- path_rank lets a reader cut the top N.
-{%- set max_length = path_max_length() %}
-
-with sessions as (
-    select * from {{ ref('fct_sessions') }}
+-- path_max_length channels and then '(more)' when longer; '(no sessions)' without one
+-- (int_customer_path_steps). Every path is kept: customers add up to the customers of the
+-- outcome, and path_rank lets a reader cut the top N.
+with path_steps as (
+    select * from {{ ref('int_customer_path_steps') }}
 ),
 
-orders as (
-    select * from {{ ref('stg_orders') }}
+-- one row per customer: every path has a first step
+customer_paths as (
+    select
+        customer_id,
+        outcome,
+        path,
+        path_length,
+        is_truncated,
+        days_to_purchase
+    from path_steps
+    where step_index = 1
 ),
-
-dim_customers as (
-    select * from {{ ref('dim_customers') }}
-),
-
-{{ customer_paths('sessions', 'orders', 'dim_customers', max_length) }},
 
 grouped as (
     select
