@@ -156,3 +156,24 @@ def test_funnel_conversion_equals_the_mart_under_a_filter_on_the_step(semantic_m
             # MetricFlow leaves the cell empty where the mart's rate is null (no customers to divide by)
             got = float(row[metric]) if row[metric] else None
             assert got == (pytest.approx(expected, abs=1e-9) if expected is not None else None), (key, metric)
+
+
+def test_additive_measures_of_the_data_driven_and_clv_interval_marts(semantic_manifest, tmp_path):
+    """shapley_conversions summed over the channel sets is the shapley model's credit of each channel;
+    clv_group_total adds up, within each grouping, to the 'all' total (its intervals do not: max)."""
+    rows = mf_query(semantic_manifest, tmp_path / "shapley.csv", ["shapley_conversions"], "shapley_channel__channel")
+    credits = dict(
+        query(
+            semantic_manifest,
+            "select channel, sum(conversions)::double from mart_channel_attribution "
+            "where attribution_model = 'shapley' and channel <> '(none)' group by channel",
+        )
+    )
+    got = {row["shapley_channel__channel"]: float(row["shapley_conversions"]) for row in rows}
+    assert got == pytest.approx(credits, abs=1e-6)
+
+    rows = mf_query(semantic_manifest, tmp_path / "clv.csv", ["clv_group_total"], "clv_group__grouping")
+    (total,) = query(semantic_manifest, "select total_predicted_clv from clv_total_intervals where grouping = 'all'")[0]
+    assert {row["clv_group__grouping"] for row in rows} == {"all", "segment_name", "cohort_month"}
+    for row in rows:
+        assert float(row["clv_group_total"]) == pytest.approx(total, rel=1e-9), row["clv_group__grouping"]

@@ -4,7 +4,8 @@ compared, row by row, with the mart (NPS, CSAT, promoters' and detractors' share
 P(alive), churn under both definitions, cost to serve, contribution by segment, channel and country;
 attributed revenue and conversions by model and channel; referral K and conversion rate by cohort;
 the funnel by cohort; retention by cohort and period; the user-defined funnels step by step; the
-paths to purchase)."""
+paths to purchase; the Markov removal effects and Shapley values; the CUPED-adjusted main effects and
+the experiment decisions; the whale curves; the referral uplift; the CLV totals with their intervals)."""
 
 from __future__ import annotations
 
@@ -164,6 +165,8 @@ def test_attribution_by_model(warehouse, tmp_path):
         )
     }
     assert len(rows) == len(mart)
+    # the data-driven models' credits flow through the same semantic model
+    assert {"markov", "shapley"} <= {row["attribution_credit__attribution_model"] for row in rows}
     for row in rows:
         conversions, revenue = mart[(row["attribution_credit__attribution_model"], row["attribution_credit__channel"])]
         assert number(row["attributed_conversions"]) == approx(conversions, abs=1e-6)
@@ -266,3 +269,165 @@ def test_paths_to_purchase(warehouse, tmp_path):
     assert len(rows) == len(mart)
     got = {(row["customer_path__outcome"], row["customer_path__path"]): int(row["paths_customers"]) for row in rows}
     assert got == mart
+
+
+def test_markov_removal_effects(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "markov_removal_effects")
+    mart = {
+        channel: values
+        for channel, *values in query(
+            warehouse,
+            "select channel, removal_effect, conversion_probability_without, removal_effect_share, "
+            "removal_conversions from mart_markov_removal_effects",
+        )
+    }
+    assert len(rows) == len(mart)
+    for row in rows:
+        effect, without, share, conversions = mart[row["markov_channel__channel"]]
+        assert number(row["markov_removal_effect"]) == approx(effect)
+        assert number(row["markov_conversion_probability_without"]) == approx(without)
+        assert number(row["markov_removal_effect_share"]) == approx(share)
+        assert number(row["markov_removal_conversions"]) == approx(conversions, abs=1e-6)
+
+
+def test_shapley_values(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "shapley_values")
+    mart = {
+        (channel_set, channel): values
+        for channel_set, channel, *values in query(
+            warehouse,
+            "select channel_set, channel, shapley_value, shapley_share, coalition_worth, "
+            "set_conversions * shapley_share from mart_shapley_values",
+        )
+    }
+    assert len(rows) == len(mart)
+    by_channel: dict[str, float] = {}
+    for row in rows:
+        key = (row["shapley_channel__channel_set"], row["shapley_channel__channel"])
+        value, share, worth, conversions = mart[key]
+        assert number(row["shapley_value"]) == approx(value), key
+        assert number(row["shapley_share"]) == approx(share), key
+        assert number(row["shapley_coalition_worth"]) == worth, key
+        assert number(row["shapley_conversions"]) == approx(conversions), key
+        by_channel[key[1]] = by_channel.get(key[1], 0.0) + number(row["shapley_conversions"])
+    # summed over the sets, a channel's Shapley conversions are the shapley model's credits
+    credits = dict(
+        query(
+            warehouse,
+            "select channel, sum(conversions)::double from mart_channel_attribution "
+            "where attribution_model = 'shapley' and channel <> '(none)' group by channel",
+        )
+    )
+    assert by_channel == approx(credits, abs=1e-6)
+
+
+def test_cuped_main_effects(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "cuped_main_effects")
+    mart = {
+        (experiment, term, level): values
+        for experiment, term, level, *values in query(
+            warehouse,
+            "select experiment_id, term, level, estimate, ci_low, ci_high, unadjusted_estimate, "
+            "effect_variance_reduction, variance_reduction from experiment_cuped where term_type = 'main'",
+        )
+    }
+    assert len(rows) == len(mart)
+    for row in rows:
+        key = (row["cuped_effect__experiment_id"], row["cuped_effect__term"], row["cuped_effect__level"])
+        estimate, ci_low, ci_high, unadjusted, effect_reduction, reduction = mart[key]
+        assert number(row["cuped_estimate"]) == approx(estimate), key
+        assert number(row["cuped_ci_low"]) == approx(ci_low), key
+        assert number(row["cuped_ci_high"]) == approx(ci_high), key
+        assert number(row["cuped_unadjusted_estimate"]) == approx(unadjusted), key
+        assert number(row["cuped_effect_variance_reduction"]) == approx(effect_reduction), key
+        assert number(row["cuped_variance_reduction"]) == approx(reduction), key
+
+
+def test_experiment_decisions(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "experiment_decisions")
+    mart = {
+        (experiment, factor): values
+        for experiment, factor, *values in query(
+            warehouse,
+            "select experiment_id, factor, level, decision, estimate, relative_lift, relative_lift_ci_low, "
+            "relative_lift_ci_high from experiment_decisions",
+        )
+    }
+    assert len(rows) == len(mart)
+    for row in rows:
+        key = (row["experiment_decision__experiment_id"], row["experiment_decision__factor"])
+        level, decision, estimate, lift, lift_low, lift_high = mart[key]
+        assert row["experiment_decision__level"] == level, key
+        assert row["experiment_decision__decision"] == decision, key
+        assert int(row["experiment_factors_decided"]) == 1, key
+        assert number(row["decision_estimate"]) == approx(estimate), key
+        assert number(row["decision_relative_lift"]) == approx(lift), key
+        assert number(row["decision_relative_lift_ci_low"]) == approx(lift_low), key
+        assert number(row["decision_relative_lift_ci_high"]) == approx(lift_high), key
+
+
+def test_whale_curves(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "whale_curves")
+    mart = {
+        (breakdown, value): values
+        for breakdown, value, *values in query(
+            warehouse,
+            "select breakdown, breakdown_value, customers, unprofitable_customer_share, total_contribution, "
+            "peak_share, peak_customer_share, crossing_customer_share from mart_whale_curve_summary",
+        )
+    }
+    assert len(rows) == len(mart)
+    for row in rows:
+        key = (row["whale_curve__breakdown"], row["whale_curve__breakdown_value"])
+        customers, unprofitable, contribution, peak, peak_customers, crossing = mart[key]
+        assert int(row["whale_curve_customers"]) == customers, key
+        assert number(row["whale_curve_unprofitable_share"]) == approx(unprofitable), key
+        assert number(row["whale_curve_total_contribution"]) == approx(float(contribution), abs=0.005), key
+        assert number(row["whale_peak_share"]) == approx(peak), key
+        assert number(row["whale_peak_customer_share"]) == approx(peak_customers), key
+        assert number(row["whale_crossing_customer_share"]) == approx(crossing), key
+
+
+def test_referral_uplift(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "referral_uplift")
+    columns = [
+        "uplift",
+        "uplift_ci_low",
+        "uplift_ci_high",
+        "relative_uplift",
+        "relative_uplift_ci_low",
+        "relative_uplift_ci_high",
+    ]
+    mart = {
+        metric: values
+        for metric, *values in query(warehouse, f"select metric, {', '.join(columns)} from mart_referral_uplift")
+    }
+    assert len(rows) == len(mart)
+    for row in rows:
+        outcome = row["referral_outcome__outcome"]
+        assert [number(row[f"referral_{column}"]) for column in columns] == approx(mart[outcome]), outcome
+
+
+def test_clv_total_intervals(warehouse, tmp_path):
+    rows = saved_query(warehouse, tmp_path, "clv_total_intervals")
+    columns = [
+        "total_predicted_clv",
+        "total_predicted_clv_low_95",
+        "total_predicted_clv_low_80",
+        "total_predicted_clv_high_80",
+        "total_predicted_clv_high_95",
+    ]
+    mart = {
+        (grouping, value): values
+        for grouping, value, *values in query(
+            warehouse, f"select grouping, group_value, customers, {', '.join(columns)} from clv_total_intervals"
+        )
+    }
+    assert len(rows) == len(mart)
+    metrics = ["clv_group_total", "clv_group_total_low_95", "clv_group_total_low_80"]
+    metrics += ["clv_group_total_high_80", "clv_group_total_high_95"]
+    for row in rows:
+        key = (row["clv_group__grouping"], row["clv_group__group_value"])
+        customers, *totals = mart[key]
+        assert int(row["clv_interval_customers"]) == customers, key
+        assert [number(row[metric]) for metric in metrics] == approx(totals, abs=1e-6), key

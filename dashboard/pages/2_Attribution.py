@@ -14,7 +14,7 @@ ui.header(
     "Attribution",
     "Which channels and touchpoints earn the conversions and the revenue — and how much does the answer "
     "depend on the attribution model? Every model shares out the same completed orders.",
-    ["mart_channel_attribution", "fct_attribution_credits", "mart_markov_removal_effects"],
+    ["mart_channel_attribution", "fct_attribution_credits", "mart_markov_removal_effects", "mart_shapley_values"],
 )
 
 everything = ui.load("mart_channel_attribution")
@@ -133,3 +133,29 @@ if effects is not None:
     figure.update_yaxes(tickformat=".0%")
     ui.chart(figure, "attribution_removal_effects")
     ui.table(effects, "mart_markov_removal_effects", "mart_markov_removal_effects")
+
+st.subheader("Data-driven: Shapley values")
+values = ui.load("mart_shapley_values", order_by="set_conversions desc, channel_set, shapley_value desc")
+if values is not None:
+    st.caption(
+        "For each set of channels that converting orders touched: each channel's Shapley value in the game of "
+        "the set's channels (Zhao et al. 2018), the conversions of journeys inside the set shared by what each "
+        "channel adds. The shapley model above gives a channel its share in every order with that channel set."
+    )
+    top = 15
+    biggest = values.drop_duplicates("channel_set").head(top)["channel_set"].tolist()
+    shares = values[values["channel_set"].isin(biggest)].pivot(
+        index="channel_set", columns="channel", values="shapley_share"
+    )
+    shares = shares.reindex(index=biggest, columns=sorted(shares.columns))
+    figure = px.imshow(
+        shares,
+        text_auto=".0%",
+        aspect="auto",
+        color_continuous_scale="Blues",
+        labels={"x": "Channel", "y": "Channel set", "color": "Shapley share"},
+        title=f"Shapley share of each channel, the {len(biggest)} channel sets with the most orders",
+    )
+    figure.update_coloraxes(colorbar_tickformat=".0%")
+    ui.chart(figure, "attribution_shapley_shares", height=max(380, 28 * len(biggest) + 120))
+    ui.table(values, "mart_shapley_values", "mart_shapley_values", height=320)

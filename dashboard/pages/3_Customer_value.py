@@ -25,6 +25,7 @@ ui.header(
         "fct_customer_costs",
         "mart_whale_curve",
         "mart_whale_curve_summary",
+        "clv_total_intervals",
     ],
 )
 
@@ -102,6 +103,87 @@ if value is not None:
             )
         figure.update_yaxes(title="Buyers")
         ui.chart(figure, "value_p_alive")
+
+    st.subheader("CLV with intervals")
+    # The modelled customers' total predicted CLV with its 80% and 95% intervals, as clv_total_intervals
+    # has them: percentiles of the totals of the parameter draws (never sums of the customers' own
+    # intervals, which would be far too wide). The filters above do not apply to it.
+    totals = ui.load("clv_total_intervals", order_by="grouping, group_value")
+    if totals is not None:
+        overall = totals[totals["grouping"] == "all"]
+        if len(overall):
+            row = overall.iloc[0]
+            st.caption(
+                f"All {row['customers']:,} modelled customers: {ui.money(row['total_predicted_clv'])} "
+                f"(80% interval {ui.money(row['total_predicted_clv_low_80'])}–"
+                f"{ui.money(row['total_predicted_clv_high_80'])}, 95% "
+                f"{ui.money(row['total_predicted_clv_low_95'])}–{ui.money(row['total_predicted_clv_high_95'])}). "
+                "The intervals are the uncertainty of the fitted parameters, not of the purchases to come."
+                + (f" {row['interval_note']}" if isinstance(row["interval_note"], str) else "")
+            )
+        groupings = {"segment_name": "Segment", "cohort_month": "Cohort month"}
+        present = [grouping for grouping in groupings if grouping in set(totals["grouping"])]
+        if present:
+            grouping = st.radio(
+                "CLV totals by", present, format_func=groupings.get, horizontal=True, key="value_clv_intervals_by"
+            )
+            rows = totals[totals["grouping"] == grouping].copy()
+            if grouping == "cohort_month":
+                rows["group_value"] = pd.to_datetime(rows["group_value"])
+                rows = rows.sort_values("group_value")
+            else:
+                rows = rows.sort_values("total_predicted_clv", ascending=False)
+            point = rows["total_predicted_clv"]
+            figure = go.Figure(
+                [
+                    go.Scatter(
+                        name="95% interval",
+                        x=rows["group_value"],
+                        y=point,
+                        mode="markers",
+                        marker={"size": 1, "color": "grey"},
+                        error_y={
+                            "type": "data",
+                            "array": rows["total_predicted_clv_high_95"] - point,
+                            "arrayminus": point - rows["total_predicted_clv_low_95"],
+                            "thickness": 1.5,
+                            "width": 8,
+                            "color": "grey",
+                        },
+                    ),
+                    go.Scatter(
+                        name="80% interval",
+                        x=rows["group_value"],
+                        y=point,
+                        mode="markers",
+                        marker={"size": 1, "color": "steelblue"},
+                        error_y={
+                            "type": "data",
+                            "array": rows["total_predicted_clv_high_80"] - point,
+                            "arrayminus": point - rows["total_predicted_clv_low_80"],
+                            "thickness": 6,
+                            "width": 0,
+                            "color": "steelblue",
+                        },
+                    ),
+                    go.Scatter(
+                        name="Total at the fitted parameters",
+                        x=rows["group_value"],
+                        y=point,
+                        mode="markers",
+                        marker={"size": 9, "color": "black"},
+                        customdata=rows["customers"],
+                        hovertemplate="%{x}<br>%{y:,.0f} (%{customdata:,} customers)<extra></extra>",
+                    ),
+                ]
+            )
+            figure.update_layout(
+                title=f"Total predicted CLV by {groupings[grouping].lower()}, with 80% and 95% intervals",
+                xaxis_title=groupings[grouping],
+                yaxis_title="Total predicted CLV",
+            )
+            ui.chart(figure, "value_clv_intervals")
+            ui.table(rows, "clv_total_intervals", "clv_total_intervals")
 
     st.subheader("Predicted vs actual purchases in the holdout")
     holdout = ui.load(
