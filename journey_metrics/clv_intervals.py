@@ -9,6 +9,26 @@ theta_hat ~ N(theta, I^-1) approximately, so `draws` parameter vectors are drawn
 clv_predictions uses — giving per customer a distribution of expected purchases, P(alive), expected
 order value and predicted CLV. Its 2.5 / 10 / 90 / 97.5 percentiles are the 95% and 80% intervals.
 
+The percentiles of the `draws` values are taken at the plotting positions p (draws + 1) (numpy's
+method="weibull", Hyndman & Fan's type 6), not numpy's default p (draws - 1) + 1: for a quantity
+that is distributed like one more draw, the interval between the order statistics k and draws + 1 - k
+covers it with chance exactly (draws + 1 - 2k) / (draws + 1), so these positions give the nominal
+level (95.2% and 80.0% with 100 normal draws, by simulation) while the default ones give
+(draws - 1) / (draws + 1) of it: 93.1% and 78.4% with 100 draws, 94.1% and 79.2% with 200. (The 2.5
+percentile needs draws >= 39; with fewer it is the smallest draw and the coverage is below the level.)
+
+Calibration, measured on customers simulated from known parameters (tests_py/test_clv_intervals.py;
+the estimand is the cohort's total at the true parameters given the histories): for the total expected
+purchases over 365 days under MBG/NBD, 600 runs of 2,000 customers show no bias (mean error -0.02 of
+its sd), no skew (0.01) and a Hessian standard error of the total 2.6% (± 3%) below the spread of the
+refits, so the normal approximation covers 93.7% / 78.8% at 95% / 80%; with 8,000 customers 0.8% and
+95.3% / 80.0%, with 500 3.3% and 92.2% / 76.8%: a small-sample effect that fades as the cohort grows
+(the standard errors do not move with the Hessian's step, 1e-2 to 1e-4; a sandwich covariance
+H^-1 J H^-1 gains under 1%). The seeded test's 300 runs give 92.7% / 76.3% for purchases and
+96.3% / 80.3% for the repeat buyers' expected order values under Gamma-Gamma. A bootstrap over
+customers would carry the small-sample spread too, but costs a refit per replicate (B of them) where
+this costs a few likelihood evaluations.
+
 The intervals are for parameter uncertainty only: they cover the customer's *expected* purchases /
 value under the model (the estimand), not the purchases the customer will actually make (Poisson and
 drop-out noise on top).
@@ -38,7 +58,11 @@ from journey_metrics import clv, clv_tables
 QUANTITIES = ("expected_purchases", "probability_alive", "expected_order_value", "predicted_clv")
 # (suffix, percentile): the 95% interval is 2.5-97.5, the 80% one 10-90
 BOUNDS = (("low_95", 2.5), ("low_80", 10.0), ("high_80", 90.0), ("high_95", 97.5))
-# central-difference step on theta (log scale): a relative step of 0.1% in each parameter
+# how the percentiles of the draws are read off: at positions p (draws + 1), which give the intervals
+# their nominal coverage whatever the number of draws (see the module docstring)
+PERCENTILE_METHOD = "weibull"
+# central-difference step on theta (log scale): a relative step of 0.1% in each parameter (the standard
+# errors agree to 5 digits with steps 1e-2 to 1e-4)
 HESSIAN_STEP = 1e-3
 
 INTERVAL_COLUMNS = {
@@ -185,6 +209,15 @@ def draw_parameter_values(uncertainties: list[Uncertainty], draws: int, seed: in
     }
 
 
+def draw_bounds(values, axis: int = 0) -> dict[str, np.ndarray]:
+    """The interval bounds (low_95, low_80, high_80, high_95) of draws along `axis`: their 2.5 / 10 / 90
+    / 97.5 percentiles at the plotting positions p (draws + 1) (PERCENTILE_METHOD)."""
+    values = np.asarray(values, dtype=float)
+    return {
+        suffix: np.percentile(values, percentile, axis=axis, method=PERCENTILE_METHOD) for suffix, percentile in BOUNDS
+    }
+
+
 def draw_params(params: pd.DataFrame, uncertainties: list[Uncertainty], draws: int, seed: int) -> list[pd.DataFrame]:
     """`draws` copies of clv_model_params with the drawn values (draw_parameter_values) of the uncertain
     models' parameters in `value`."""
@@ -237,10 +270,11 @@ def prediction_intervals(
     out = point[["customer_id", "is_modelled", *QUANTITIES]].copy()
     modelled = point["is_modelled"].to_numpy(dtype=bool)
     for q in QUANTITIES:
-        for suffix, percentile in BOUNDS:
+        bounds = None if values is None else draw_bounds(values[q][:, modelled], axis=0)
+        for suffix, _ in BOUNDS:
             column = np.full(len(out), np.nan)
-            if values is not None:
-                column[modelled] = np.percentile(values[q][:, modelled], percentile, axis=0)
+            if bounds is not None:
+                column[modelled] = bounds[suffix]
             out[f"{q}_{suffix}"] = column
     out["interval_draws"] = draws if values is not None else 0
     out["interval_note"] = np.where(modelled, note, "not modelled (see clv_predictions.is_modelled)")
@@ -273,9 +307,9 @@ def total_intervals(
             row = {"grouping": grouping, "group_value": label, "customers": int(members.sum())}
             for q in ("expected_purchases", "predicted_clv"):
                 row[f"total_{q}"] = float(point[q].to_numpy(dtype=float)[members].sum())
-                sums = None if values is None else values[q][:, members].sum(axis=1)
-                for suffix, percentile in BOUNDS:
-                    row[f"total_{q}_{suffix}"] = np.nan if sums is None else float(np.percentile(sums, percentile))
+                bounds = None if values is None else draw_bounds(values[q][:, members].sum(axis=1))
+                for suffix, _ in BOUNDS:
+                    row[f"total_{q}_{suffix}"] = np.nan if bounds is None else float(bounds[suffix])
             row["interval_draws"] = draws if values is not None else 0
             row["interval_note"] = note
             rows.append(row)
