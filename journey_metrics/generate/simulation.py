@@ -151,7 +151,7 @@ def _simulate_journeys(
     p_dropout = np.clip(rng.beta(world.BG_A[seg], world.BG_B[seg]), 1e-6, 1.0)
     purchases_alive = rng.geometric(p_dropout)  # drops out right after this many purchases
     nu = rng.gamma(world.GG_Q[seg], 1.0 / world.GG_GAMMA[seg])
-    nu = np.where(people["referrer"] >= 0, nu / (1.0 + world.REFERRAL_ORDER_VALUE_UPLIFT), nu)  # the planted uplift
+    nu = nu / _value_uplift(people["referrer"])  # the planted referral uplift: higher order values
     window = np.where(decided, end - 1 - t_first, 0)
     candidates = rng.poisson(rate_per_day * window / world.DAY)
     cand_owner = np.repeat(np.arange(n), candidates)
@@ -304,6 +304,12 @@ def _in_metric_window(n: int, experiment: dict[str, np.ndarray], owner: np.ndarr
     return (t >= window_start[owner]) & (t <= window_start[owner] + world.EXPERIMENT["metric_window_days"] * world.DAY)
 
 
+def _value_uplift(referrer: np.ndarray) -> np.ndarray:
+    """The factor the planted referral uplift multiplies each customer's order values by: 1 +
+    world.REFERRAL_ORDER_VALUE_UPLIFT for a referred customer (one with a referrer), 1 for anyone else."""
+    return np.where(referrer >= 0, 1.0 + world.REFERRAL_ORDER_VALUE_UPLIFT, 1.0)
+
+
 def _cents(value: np.ndarray) -> np.ndarray:
     return np.maximum(world.MIN_ORDER_CENTS, np.rint(value * 100)).astype(np.int64)
 
@@ -315,8 +321,7 @@ def _order_values(
     (a referred customer's value divided by 1 + uplift, the same draw: numpy's gamma scales one standard
     gamma draw by 1 / nu)."""
     value = rng.gamma(world.GG_P[pop["segment"][owner]], 1.0 / pop["nu"][owner])
-    referred = pop["referrer"][owner] >= 0
-    return _cents(value), _cents(np.where(referred, value / (1.0 + world.REFERRAL_ORDER_VALUE_UPLIFT), value))
+    return _cents(value), _cents(value / _value_uplift(pop["referrer"][owner]))
 
 
 def _build_orders(
