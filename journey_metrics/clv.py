@@ -165,22 +165,48 @@ def _beta_geometric_expected_if_alive(r, alpha, a, b_post, t, x, T) -> np.ndarra
     c = a + b_post - 1
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         log_hyp = np.log(special.hyp2f1(r + x, b_post, c, z))
-        # Euler's transformation where the series overflows (large r + x, b + x).
-        euler = np.log(special.hyp2f1(c - r - x, c - b_post, c, z)) + (c - r - x - b_post) * np.log1p(-z)
-        log_hyp = np.where(np.isfinite(log_hyp), log_hyp, euler)
+        # Euler's transformation where the series overflows (large r + x, b + x), computed there only.
+        overflow = ~np.isfinite(log_hyp)
+        if overflow.any():
+            x_, b_, c_, z_ = (np.broadcast_to(v, log_hyp.shape)[overflow] for v in (x, b_post, c, z))
+            log_hyp = np.array(log_hyp, dtype=float)
+            euler = np.log(special.hyp2f1(c_ - r - x_, c_ - b_, c_, z_)) + (c_ - r - x_ - b_) * np.log1p(-z_)
+            log_hyp[overflow] = euler
         survival = np.exp(log_hyp + (r + x) * np.log((alpha + T) / (alpha + T + t)))
         expected = c / (a - 1) * (1 - survival)
     return np.nan_to_num(expected, nan=0.0, posinf=0.0, neginf=0.0)
 
 
-def _beta_geometric_expected(params, t, x, t_x, T, modified: bool) -> np.ndarray:
+def _beta_geometric_if_alive(params, t, x, T, modified: bool) -> np.ndarray:
+    """E[purchases in (T, T+t] | alive at T] of BG/NBD or MBG/NBD: a function of (x, T) and t only."""
     r, alpha, a, b = (params[name] for name in BG_NBD_PARAMETERS)
-    x, t_x, T = _as_float(x, t_x, T)
+    x, T = _as_float(x, T)
     t = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
     b_post = b + x + 1 if modified else b + x
-    if_alive = _beta_geometric_expected_if_alive(r, alpha, a, b_post, t, x, T)
-    alive = special.expit(-_beta_geometric_log_alive_odds(params, x, t_x, T, modified))
+    return _beta_geometric_expected_if_alive(r, alpha, a, b_post, t, x, T)
+
+
+def _beta_geometric_combine(if_alive, alive, t) -> np.ndarray:
+    """Expected purchases from their if-alive part and P(alive) (0 for t <= 0)."""
+    t = np.broadcast_to(np.asarray(t, dtype=float), np.shape(if_alive))
     return np.where(t > 0, np.maximum(if_alive * alive, 0.0), 0.0)
+
+
+def _beta_geometric_expected(params, t, x, t_x, T, modified: bool) -> np.ndarray:
+    x, t_x, T = _as_float(x, t_x, T)
+    if_alive = _beta_geometric_if_alive(params, t, x, T, modified)
+    alive = special.expit(-_beta_geometric_log_alive_odds(params, x, t_x, T, modified))
+    return _beta_geometric_combine(if_alive, alive, t)
+
+
+def bg_nbd_if_alive(params, t, x, T) -> np.ndarray:
+    """BG/NBD's expected purchases in the next t time units of a customer alive at T (x purchases)."""
+    return _beta_geometric_if_alive(params, t, x, T, modified=False)
+
+
+def mbg_nbd_if_alive(params, t, x, T) -> np.ndarray:
+    """MBG/NBD's expected purchases in the next t time units of a customer alive at T (x purchases)."""
+    return _beta_geometric_if_alive(params, t, x, T, modified=True)
 
 
 def bg_nbd_expected_purchases(params, t, x, t_x, T) -> np.ndarray:
@@ -274,13 +300,25 @@ def pareto_nbd_expected_purchases(params, t, x, t_x, T) -> np.ndarray:
     (r+x)/(alpha+T) * (beta+T)/(s-1) * [1 - ((beta+T)/(beta+T+t))^(s-1)] * P(alive), i.e.
     E[lambda] E[(1 - exp(-mu t)) / mu] under the alive posterior; the limit (beta+T) ln((beta+T+t)/(beta+T))
     replaces the middle factor at s = 1, and the expression holds for s < 1 as well."""
-    r, alpha, s, beta = (params[name] for name in PARETO_NBD_PARAMETERS)
     x, t_x, T = _as_float(x, t_x, T)
+    return _pareto_nbd_combine(pareto_nbd_if_alive(params, t, x, T), pareto_nbd_probability_alive(params, x, t_x, T), t)
+
+
+def pareto_nbd_if_alive(params, t, x, T) -> np.ndarray:
+    """Pareto/NBD's expected purchases in the next t time units of a customer alive at T (x purchases):
+    (r+x)/(alpha+T) * (beta+T) * E[(1 - exp(-mu t)) / mu]."""
+    r, alpha, s, beta = (params[name] for name in PARETO_NBD_PARAMETERS)
+    x, T = _as_float(x, T)
     t = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
     log_shrink = np.log(beta + T) - np.log(beta + T + t)  # <= 0
     u = (s - 1) * log_shrink
     lifetime = np.where(np.abs(u) > 1e-12, -np.expm1(u) / np.where(s == 1, 1.0, s - 1), -log_shrink)
-    expected = (r + x) / (alpha + T) * (beta + T) * lifetime * pareto_nbd_probability_alive(params, x, t_x, T)
+    return (r + x) / (alpha + T) * (beta + T) * lifetime
+
+
+def _pareto_nbd_combine(if_alive, alive, t) -> np.ndarray:
+    t = np.broadcast_to(np.asarray(t, dtype=float), np.shape(if_alive))
+    expected = if_alive * alive
     return np.where(t > 0, np.maximum(np.nan_to_num(expected, nan=0.0, posinf=0.0, neginf=0.0), 0.0), 0.0)
 
 
@@ -298,6 +336,11 @@ class PurchaseModel:
     starts: Callable[[float], list[tuple[float, ...]]]
     # extra likelihood arguments computed once a fit from the collapsed data
     prepare: Callable[[dict[str, np.ndarray]], dict] = lambda data: {}
+    # expected_purchases(params, t, x, t_x, T) == combine(if_alive(params, t, x, T),
+    # probability_alive(params, x, t_x, T), t): the if-alive part depends on (x, T) only, which
+    # customers share far more than (x, t_x, T), so predictions compute it once a pair
+    if_alive: Callable[..., np.ndarray] | None = None
+    combine: Callable[..., np.ndarray] | None = None
 
 
 def _beta_geometric_starts(scale: float) -> list[tuple[float, ...]]:
@@ -316,6 +359,8 @@ PURCHASE_MODELS: dict[str, PurchaseModel] = {
         bg_nbd_probability_alive,
         bg_nbd_expected_purchases,
         _beta_geometric_starts,
+        if_alive=bg_nbd_if_alive,
+        combine=_beta_geometric_combine,
     ),
     "mbg_nbd": PurchaseModel(
         "mbg_nbd",
@@ -324,6 +369,8 @@ PURCHASE_MODELS: dict[str, PurchaseModel] = {
         mbg_nbd_probability_alive,
         mbg_nbd_expected_purchases,
         _beta_geometric_starts,
+        if_alive=mbg_nbd_if_alive,
+        combine=_beta_geometric_combine,
     ),
     "pareto_nbd": PurchaseModel(
         "pareto_nbd",
@@ -333,6 +380,8 @@ PURCHASE_MODELS: dict[str, PurchaseModel] = {
         pareto_nbd_expected_purchases,
         _pareto_starts,
         lambda data: {"pairs": pareto_nbd_pairs(data["x"], data["t_x"], data["T"])},
+        if_alive=pareto_nbd_if_alive,
+        combine=_pareto_nbd_combine,
     ),
 }
 

@@ -5,8 +5,9 @@ likelihood", ch. 9): at the fitted parameters, on the scale the fitters search (
 theta = log of each purchase-model parameter; Gamma-Gamma theta = (log p, log(q - 1), log gamma)), the
 observed information I = the Hessian of the total negative log-likelihood, by central differences.
 theta_hat ~ N(theta, I^-1) approximately, so `draws` parameter vectors are drawn from N(theta_hat, I^-1)
-(seeded), mapped back, and each one is put through clv_tables.predictions — the very function
-clv_predictions uses — giving per customer a distribution of expected purchases, P(alive), expected
+(seeded), mapped back, and each one is put through the computation of clv_tables.predictions — the
+very function clv_predictions uses (_Prepared.quantities, the summary's arrays prepared once) — giving
+per customer a distribution of expected purchases, P(alive), expected
 order value and predicted CLV. Its 2.5 / 10 / 90 / 97.5 percentiles are the 95% and 80% intervals.
 
 The percentiles of the `draws` values are taken at the plotting positions p (draws + 1) (numpy's
@@ -218,20 +219,6 @@ def draw_bounds(values, axis: int = 0) -> dict[str, np.ndarray]:
     }
 
 
-def draw_params(params: pd.DataFrame, uncertainties: list[Uncertainty], draws: int, seed: int) -> list[pd.DataFrame]:
-    """`draws` copies of clv_model_params with the drawn values (draw_parameter_values) of the uncertain
-    models' parameters in `value`."""
-    sampled = draw_parameter_values(uncertainties, draws, seed)
-    out = []
-    for k in range(draws):
-        frame = params.copy()
-        for u in uncertainties:
-            for name, value in zip(u.names, sampled[u.model][k], strict=True):
-                frame.loc[(frame["model"] == u.model) & (frame["parameter"] == name), "value"] = float(value)
-        out.append(frame)
-    return out
-
-
 def prediction_draws(
     summary: pd.DataFrame,
     params: pd.DataFrame,
@@ -241,17 +228,28 @@ def prediction_draws(
     seed: int,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray] | None, str | None]:
     """clv_tables.predictions at the fitted parameters (the point estimates, equal to clv_predictions),
-    and for each quantity an array draws x customers of its values under the drawn parameters (None,
-    with a note, when there are no intervals). Customers keep the row order of `summary`."""
+    and for each quantity an array draws x modelled customers (point["is_modelled"], in the row order
+    of `summary`) of its values under the drawn parameters (None, with a note, when there are no
+    intervals): the customers without a model get no intervals, so their draws are not kept. Each draw
+    goes through the computation clv_tables.predictions makes (clv_tables._Prepared.quantities), with
+    the summary's arrays prepared once."""
     point = clv_tables.predictions(summary, params, horizon_days, annual_discount_rate)
     uncertainties, note = model_uncertainties(summary, params)
     if note is not None or not point["is_modelled"].any():
         return point, None, note or "no modelled customers"
-    values = {q: np.empty((draws, len(point))) for q in QUANTITIES}
-    for k, drawn in enumerate(draw_params(params, uncertainties, draws, seed)):
-        predicted = clv_tables.predictions(summary, drawn, horizon_days, annual_discount_rate)
+    prepared = clv_tables._Prepared.of(summary, horizon_days, annual_discount_rate)
+    model = clv_tables._selected_purchase_model(params)
+    value_model = clv_tables._value_model(params)
+    sampled = draw_parameter_values(uncertainties, draws, seed)
+    # the modelled customers among the buyers (prepared.quantities' rows)
+    modelled = point["is_modelled"].to_numpy(dtype=bool)[prepared.buyers]
+    values = {q: np.empty((draws, int(modelled.sum()))) for q in QUANTITIES}
+    for k in range(draws):
+        # every uncertain model's parameters drawn: the purchase model, and Gamma-Gamma when selected
+        drawn = {u.model: dict(zip(u.names, map(float, sampled[u.model][k]), strict=True)) for u in uncertainties}
+        found = prepared.quantities(model, value_model, drawn[model], drawn.get("gamma_gamma"))
         for q in QUANTITIES:
-            values[q][k] = predicted[q].to_numpy(dtype=float)
+            values[q][k] = found[q][modelled]
     return point, values, None
 
 
@@ -270,7 +268,7 @@ def prediction_intervals(
     out = point[["customer_id", "is_modelled", *QUANTITIES]].copy()
     modelled = point["is_modelled"].to_numpy(dtype=bool)
     for q in QUANTITIES:
-        bounds = None if values is None else draw_bounds(values[q][:, modelled], axis=0)
+        bounds = None if values is None else draw_bounds(values[q], axis=0)
         for suffix, _ in BOUNDS:
             column = np.full(len(out), np.nan)
             if bounds is not None:
@@ -307,7 +305,8 @@ def total_intervals(
             row = {"grouping": grouping, "group_value": label, "customers": int(members.sum())}
             for q in ("expected_purchases", "predicted_clv"):
                 row[f"total_{q}"] = float(point[q].to_numpy(dtype=float)[members].sum())
-                bounds = None if values is None else draw_bounds(values[q][:, members].sum(axis=1))
+                # values' columns are the modelled customers
+                bounds = None if values is None else draw_bounds(values[q][:, members[modelled]].sum(axis=1))
                 for suffix, _ in BOUNDS:
                     row[f"total_{q}_{suffix}"] = np.nan if bounds is None else float(bounds[suffix])
             row["interval_draws"] = draws if values is not None else 0

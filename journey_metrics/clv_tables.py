@@ -13,6 +13,7 @@ Which estimate a customer gets (documented in python_models/_clv.yml):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -202,10 +203,135 @@ def _cumulative_purchases(model: str | None, params: pd.DataFrame, x, t_x, age) 
     if model is None or model == HISTORICAL:
         rate = clv.historical_purchase_rate(x, age)
         return lambda t: rate * t
-    spec, fitted = clv.PURCHASE_MODELS[model], _params_of(params, model)
-    unique, inverse = np.unique(np.column_stack([x, t_x, age]), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    return lambda t: spec.expected_purchases(fitted, t, unique[:, 0], unique[:, 1], unique[:, 2])[inverse]
+    return _BuyerArrays.of(x, t_x, age).cumulative(model, _params_of(params, model))
+
+
+@dataclass(frozen=True)
+class _BuyerArrays:
+    """The buyers' (x, t_x, T), their distinct triples (`triple_of`: each buyer's) and the distinct
+    (x, T) pairs of those (`pair_of`: each triple's), found once: prediction_draws evaluates the same
+    buyers under hundreds of parameter draws."""
+
+    x: np.ndarray
+    t_x: np.ndarray
+    age: np.ndarray
+    triples: np.ndarray
+    triple_of: np.ndarray
+    pairs: np.ndarray
+    pair_of: np.ndarray
+
+    @classmethod
+    def of(cls, x, t_x, age) -> _BuyerArrays:
+        x, t_x, age = clv._as_float(x, t_x, age)
+        triples, triple_of = np.unique(np.column_stack([x, t_x, age]), axis=0, return_inverse=True)
+        pairs, pair_of = np.unique(triples[:, [0, 2]], axis=0, return_inverse=True)
+        return cls(x, t_x, age, triples, triple_of.reshape(-1), pairs, pair_of.reshape(-1))
+
+    def probability_alive(self, model: str, fitted: dict[str, float]) -> np.ndarray:
+        """P(alive) of each distinct triple under the purchase model."""
+        return clv.PURCHASE_MODELS[model].probability_alive(fitted, *self.triples.T)
+
+    def cumulative(
+        self, model: str, fitted: dict[str, float], alive: np.ndarray | None = None
+    ) -> Callable[[float], np.ndarray]:
+        """t -> each buyer's expected purchases in the next t time units under the purchase model: the
+        if-alive part once a distinct (x, T) and P(alive) (`alive`, of the triples) once a triple, where
+        the model splits so (clv.PurchaseModel.if_alive), else the whole expectation once a triple."""
+        spec = clv.PURCHASE_MODELS[model]
+        x, t_x, age = self.triples.T
+        if spec.if_alive is None or spec.combine is None:
+            return lambda t: spec.expected_purchases(fitted, t, x, t_x, age)[self.triple_of]
+        alive = self.probability_alive(model, fitted) if alive is None else alive
+        pair_x, pair_age = self.pairs.T
+
+        computed: dict[float, np.ndarray] = {}  # discounted_clv asks for the horizon again
+
+        def cumulative(t: float) -> np.ndarray:
+            if t not in computed:
+                if_alive = spec.if_alive(fitted, t, pair_x, pair_age)[self.pair_of]
+                computed[t] = spec.combine(if_alive, alive, t)[self.triple_of]
+            return computed[t]
+
+        return cumulative
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What predictions need of the summary, parameters aside: the buyers (a mask of the summary's
+    rows), their arrays, margins and mean order value, and the horizon and step in the time unit."""
+
+    buyers: np.ndarray
+    arrays: _BuyerArrays | None
+    m: np.ndarray
+    margin: np.ndarray
+    sample_mean: float
+    horizon: float
+    step: float
+    discount_per_step: float
+
+    @classmethod
+    def of(cls, summary: pd.DataFrame, horizon_days: float, annual_discount_rate: float) -> _Prepared:
+        buyers = summary["has_purchased"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        rows = summary[buyers]
+        unit = UNIT_DAYS[rows["time_unit"].iloc[0]] if buyers.any() else 1.0
+        x, t_x, age, m = (rows[c].to_numpy(dtype=float) for c in ("frequency", "recency", "age", "monetary_value"))
+        return cls(
+            buyers=buyers,
+            arrays=_BuyerArrays.of(x, t_x, age) if buyers.any() else None,
+            m=m,
+            margin=rows["margin_ratio"].to_numpy(dtype=float),
+            sample_mean=clv.sample_mean_order_value(x, m),
+            horizon=horizon_days / unit,
+            step=DAYS_PER_MONTH / unit,
+            discount_per_step=(1 + annual_discount_rate) ** (1 / 12) - 1,
+        )
+
+    def quantities(
+        self, model: str | None, value_model: str, purchase: dict | None, gamma_gamma: dict | None
+    ) -> dict[str, np.ndarray]:
+        """The buyers' expected purchases, P(alive), expected order value and predicted CLV under the
+        purchase model `model` (None: the historical rate) with parameters `purchase` and the order
+        value model `value_model` (gamma_gamma with parameters `gamma_gamma`, shrunk_mean or historical)."""
+        arrays = self.arrays
+        x = arrays.x
+        if model is not None:
+            alive_triples = arrays.probability_alive(model, purchase)
+            cumulative = arrays.cumulative(model, purchase, alive_triples)
+            alive = alive_triples[arrays.triple_of]
+        else:
+            rate = clv.historical_purchase_rate(x, arrays.age)
+            cumulative = lambda t: rate * t  # noqa: E731
+            alive = np.full(x.shape, np.nan)
+        if value_model == "gamma_gamma":
+            value = clv.expected_order_value(gamma_gamma, x, self.m)
+        elif value_model == "shrunk_mean":
+            value = clv.shrunk_order_value(x, self.m, self.sample_mean)
+        else:
+            value = clv.historical_order_value(x, self.m, self.sample_mean)
+        return {
+            "expected_purchases": cumulative(self.horizon),
+            "probability_alive": alive,
+            "expected_order_value": value,
+            "predicted_clv": clv.discounted_clv(
+                cumulative,
+                value,
+                self.margin,
+                horizon=self.horizon,
+                step=self.step,
+                discount_per_step=self.discount_per_step,
+            ),
+        }
+
+
+def _value_model(params: pd.DataFrame) -> str:
+    """The order value model: gamma_gamma when selected, shrunk_mean when it converged with q on its
+    bound 1, else historical."""
+    gamma_gamma = params[params["model"] == "gamma_gamma"]
+    if gamma_gamma["is_selected"].astype(bool).any():
+        return "gamma_gamma"
+    if gamma_gamma["is_converged"].astype(bool).any():  # q on its bound 1
+        return "shrunk_mean"
+    return HISTORICAL
 
 
 def predictions(
@@ -215,7 +341,8 @@ def predictions(
     discounted, margin-based predicted CLV, from the models clv_model_params marks is_selected (see
     the module docstring for the fallbacks). Customers without a purchase by the calibration end get
     0 expected purchases and 0 CLV, and no P(alive) or model."""
-    buyers = summary["has_purchased"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    prepared = _Prepared.of(summary, horizon_days, annual_discount_rate)
+    buyers = prepared.buyers
     out = pd.DataFrame({"customer_id": summary["customer_id"].to_numpy()})
     out["is_modelled"] = False
     out["purchase_model"] = None
@@ -226,40 +353,19 @@ def predictions(
     out["predicted_clv"] = 0.0
     out["horizon_days"] = float(horizon_days)
     if buyers.any():
-        rows = summary[buyers]
-        unit = UNIT_DAYS[rows["time_unit"].iloc[0]]
-        x, t_x, age, m = (rows[c].to_numpy(dtype=float) for c in ("frequency", "recency", "age", "monetary_value"))
-        horizon = horizon_days / unit
         model = _selected_purchase_model(params)
-        cumulative = _cumulative_purchases(model, params, x, t_x, age)
-        if model is not None:
-            alive = clv.PURCHASE_MODELS[model].probability_alive(_params_of(params, model), x, t_x, age)
-        else:
-            alive = np.full(x.shape, np.nan)
-
-        gamma_gamma = params[params["model"] == "gamma_gamma"]
-        sample_mean = clv.sample_mean_order_value(x, m)
-        if gamma_gamma["is_selected"].astype(bool).any():
-            value_model, value = "gamma_gamma", clv.expected_order_value(_params_of(params, "gamma_gamma"), x, m)
-        elif gamma_gamma["is_converged"].astype(bool).any():  # q on its bound 1
-            value_model, value = "shrunk_mean", clv.shrunk_order_value(x, m, sample_mean)
-        else:
-            value_model, value = HISTORICAL, clv.historical_order_value(x, m, sample_mean)
-
+        value_model = _value_model(params)
+        found = prepared.quantities(
+            model,
+            value_model,
+            _params_of(params, model) if model is not None else None,
+            _params_of(params, "gamma_gamma") if value_model == "gamma_gamma" else None,
+        )
         out.loc[buyers, "purchase_model"] = model or HISTORICAL
         out.loc[buyers, "order_value_model"] = value_model
         out.loc[buyers, "is_modelled"] = model is not None and value_model != HISTORICAL
-        out.loc[buyers, "expected_purchases"] = cumulative(horizon)
-        out.loc[buyers, "probability_alive"] = alive
-        out.loc[buyers, "expected_order_value"] = value
-        out.loc[buyers, "predicted_clv"] = clv.discounted_clv(
-            cumulative,
-            value,
-            rows["margin_ratio"].to_numpy(dtype=float),
-            horizon=horizon,
-            step=DAYS_PER_MONTH / unit,
-            discount_per_step=(1 + annual_discount_rate) ** (1 / 12) - 1,
-        )
+        for column, values in found.items():
+            out.loc[buyers, column] = values
     return _typed(out, PREDICTION_COLUMNS)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from journey_metrics import clv
+from journey_metrics import clv, clv_tables
 
 # CDNOW estimates, in weeks: BG/NBD and Pareto/NBD (Fader, Hardie & Lee 2005), Gamma-Gamma (Fader &
 # Hardie 2013), MBG/NBD (the same data fitted by MBG/NBD; the values lifetimes documents for it).
@@ -356,3 +356,29 @@ def test_historical_clv_worked_example():
     rate = clv.historical_purchase_rate(np.array([4.0]), np.array([200.0]))
     value = clv.discounted_clv(lambda t: rate * t, np.array([30.0]), 0.5, horizon=360, step=30, discount_per_step=0.01)
     assert value[0] == pytest.approx(sum(0.6 * 15 / 1.01**k for k in range(1, 13)), rel=1e-12)
+
+
+@pytest.mark.parametrize("model", list(clv.PURCHASE_MODELS))
+def test_expected_purchases_split_into_if_alive_and_alive_is_the_same_number(model):
+    """Predictions compute the if-alive part once per distinct (x, T) and P(alive) once per (x, t_x, T)
+    (clv_tables._BuyerArrays); put back together they must equal expected_purchases bit for bit, the
+    Euler branch of the beta-geometric hypergeometric (its series overflows at x = 2,000) included."""
+    spec = clv.PURCHASE_MODELS[model]
+    params = {"bg_nbd": BG_NBD, "mbg_nbd": MBG_NBD, "pareto_nbd": PARETO_NBD}[model]
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.integers(0, 12, 300), [150.0, 2000.0]]).astype(float)
+    T = np.concatenate([rng.integers(1, 60, 300), [60.0, 60.0]]).astype(float)
+    t_x = np.floor(T * rng.uniform(0, 1, T.size)) * (x > 0)
+    if model != "pareto_nbd":
+        b_post = params["b"] + x + (model == "mbg_nbd")
+        z = 52.0 / (params["alpha"] + T + 52.0)
+        assert np.isinf(special.hyp2f1(params["r"] + x, b_post, params["a"] + b_post - 1, z)).any()
+    for t in (0.0, 13.0, 52.0):
+        whole = spec.expected_purchases(params, t, x, t_x, T)
+        split = spec.combine(spec.if_alive(params, t, x, T), spec.probability_alive(params, x, t_x, T), t)
+        np.testing.assert_array_equal(split, whole)
+    arrays = clv_tables._BuyerArrays.of(x, t_x, T)
+    np.testing.assert_array_equal(
+        arrays.cumulative(model, params)(52.0), spec.expected_purchases(params, 52.0, x, t_x, T)
+    )
+    assert len(arrays.pairs) < len(arrays.triples) <= len(x)
