@@ -9,7 +9,8 @@
           2. the units left over (amount minus the rounded-down shares: fewer than the rows) go one
              each to the rows with the largest fractional parts of the first output, ties broken by
              tie_break_hash(`tie_key`) (a list of column expressions: include the partition's own
-             columns, so the same customer does not win every partition's ties).
+             columns, so the same customer does not win every partition's ties); the hash is
+             computed only in partitions with a unit left over, the only ones whose ranks are used.
         Every share is within one unit of its exact value and a partition's shares add up exactly
         to its amount. The partition's total weight is summed as decimal(38, 18), exactly, so it does
         not depend on the order the rows arrive in (a sum of doubles does, in its last bits, which
@@ -41,19 +42,27 @@
         {%- endfor %}
     from (
         select
+            lr_left.*,
+            row_number() over (
+                -- the partition spelled out: Spark cannot extend a named window
+                partition by {{ partition }}
+                -- rounded, so that shares equal but for floating-point noise tie
+                order by round(lr_left.lr_exact_1 - lr_left.lr_floor_1, 6) desc,
+                    -- the tie-break hash only where the rank is used: in a partition with a
+                    -- unit left over (most orders of a single-touch model have none)
+                    case
+                        when {% for spec in outputs %}lr_left.lr_leftover_{{ loop.index }} != 0{% if not loop.last %} or {% endif %}{% endfor %}
+                            then {{ tie_break_hash(tie_key) }}
+                    end
+            ) as lr_remainder_rank
+        from (
+        select
             lr_floored.*,
             {%- for spec in outputs %}
             {%- set unit = 10 ** spec.get('decimals', 2) %}
             round(cast({{ spec.amount }} as double) * {{ unit }})
                 - sum(lr_floored.lr_floor_{{ loop.index }}) over lr_partition as lr_leftover_{{ loop.index }},
             {%- endfor %}
-            row_number() over (
-                -- the partition spelled out: Spark cannot extend a named window
-                partition by {{ partition }}
-                -- rounded, so that shares equal but for floating-point noise tie
-                order by round(lr_floored.lr_exact_1 - lr_floored.lr_floor_1, 6) desc,
-                    {{ tie_break_hash(tie_key) }}
-            ) as lr_remainder_rank,
             count(*) over lr_partition as lr_rows
         from (
             select
@@ -76,5 +85,6 @@
             ) as lr_shared
         ) as lr_floored
         window lr_partition as (partition by {{ partition }})
+        ) as lr_left
     ) as lr_ranked
 {% endmacro %}

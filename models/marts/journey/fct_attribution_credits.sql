@@ -96,9 +96,13 @@ attribution_models as (
     {% endfor %}
 ),
 
+-- only the columns the allocation needs: its windows sort every column they carry, so the
+-- touches' descriptive columns are joined back afterwards
 weighted as (
     select
-        touches.*,
+        touches.order_id,
+        touches.touch_number,
+        touches.revenue,
         attribution_models.attribution_model,
         case
             when touches.touches <= 1 then 1.0
@@ -148,18 +152,21 @@ credited as (
 
 final as (
     select
-        order_id,
-        customer_id,
-        ordered_at,
-        attribution_model,
-        touch_number,
-        touches,
-        session_id,
-        channel,
-        touchpoint,
-        conversion_credit,
-        cast(revenue_credit as decimal(18, 2)) as revenue_credit
+        touches.order_id,
+        touches.customer_id,
+        touches.ordered_at,
+        credited.attribution_model,
+        touches.touch_number,
+        touches.touches,
+        touches.session_id,
+        touches.channel,
+        touches.touchpoint,
+        credited.conversion_credit,
+        cast(credited.revenue_credit as decimal(18, 2)) as revenue_credit
     from credited
+    inner join touches
+        on touches.order_id = credited.order_id
+        and touches.touch_number = credited.touch_number
 )
 
 select * from final
