@@ -227,7 +227,8 @@ def bench(events: int, root: Path = BENCH_DIR) -> dict:
             "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
         },
         "threads_memory": {
-            key: os.environ.get(key) for key in ("JOURNEY_DUCKDB_THREADS", "JOURNEY_DUCKDB_MEMORY_LIMIT")
+            key: os.environ.get(key, "profiles.yml default")
+            for key in ("JOURNEY_DUCKDB_THREADS", "JOURNEY_DUCKDB_MEMORY_LIMIT")
         },
     }
     (root / f"{events}.json").write_text(json.dumps(result, indent=2) + "\n")
