@@ -233,11 +233,11 @@ def prediction_draws(
     intervals): the customers without a model get no intervals, so their draws are not kept. Each draw
     goes through the computation clv_tables.predictions makes (clv_tables._Prepared.quantities), with
     the summary's arrays prepared once."""
-    point = clv_tables.predictions(summary, params, horizon_days, annual_discount_rate)
+    prepared = clv_tables._Prepared.of(summary, horizon_days, annual_discount_rate)
+    point = clv_tables.predictions(summary, params, horizon_days, annual_discount_rate, prepared)
     uncertainties, note = model_uncertainties(summary, params)
     if note is not None or not point["is_modelled"].any():
         return point, None, note or "no modelled customers"
-    prepared = clv_tables._Prepared.of(summary, horizon_days, annual_discount_rate)
     model = clv_tables._selected_purchase_model(params)
     value_model = clv_tables._value_model(params)
     sampled = draw_parameter_values(uncertainties, draws, seed)

@@ -208,12 +208,11 @@ def _cumulative_purchases(model: str | None, params: pd.DataFrame, x, t_x, age) 
 
 @dataclass(frozen=True)
 class _BuyerArrays:
-    """The buyers' (x, t_x, T), their distinct triples (`triple_of`: each buyer's) and the distinct
+    """The buyers' x and T, their distinct (x, t_x, T) triples (`triple_of`: each buyer's) and the distinct
     (x, T) pairs of those (`pair_of`: each triple's), found once: prediction_draws evaluates the same
     buyers under hundreds of parameter draws."""
 
     x: np.ndarray
-    t_x: np.ndarray
     age: np.ndarray
     triples: np.ndarray
     triple_of: np.ndarray
@@ -225,7 +224,7 @@ class _BuyerArrays:
         x, t_x, age = clv._as_float(x, t_x, age)
         triples, triple_of = np.unique(np.column_stack([x, t_x, age]), axis=0, return_inverse=True)
         pairs, pair_of = np.unique(triples[:, [0, 2]], axis=0, return_inverse=True)
-        return cls(x, t_x, age, triples, triple_of.reshape(-1), pairs, pair_of.reshape(-1))
+        return cls(x, age, triples, triple_of.reshape(-1), pairs, pair_of.reshape(-1))
 
     def probability_alive(self, model: str, fitted: dict[str, float]) -> np.ndarray:
         """P(alive) of each distinct triple under the purchase model."""
@@ -335,13 +334,19 @@ def _value_model(params: pd.DataFrame) -> str:
 
 
 def predictions(
-    summary: pd.DataFrame, params: pd.DataFrame, horizon_days: float, annual_discount_rate: float
+    summary: pd.DataFrame,
+    params: pd.DataFrame,
+    horizon_days: float,
+    annual_discount_rate: float,
+    prepared: _Prepared | None = None,
 ) -> pd.DataFrame:
     """Per customer: expected purchases over the horizon, P(alive), expected order value and the
     discounted, margin-based predicted CLV, from the models clv_model_params marks is_selected (see
     the module docstring for the fallbacks). Customers without a purchase by the calibration end get
-    0 expected purchases and 0 CLV, and no P(alive) or model."""
-    prepared = _Prepared.of(summary, horizon_days, annual_discount_rate)
+    0 expected purchases and 0 CLV, and no P(alive) or model. `prepared`: _Prepared.of(summary,
+    horizon_days, annual_discount_rate), when the caller has it already."""
+    if prepared is None:
+        prepared = _Prepared.of(summary, horizon_days, annual_discount_rate)
     buyers = prepared.buyers
     out = pd.DataFrame({"customer_id": summary["customer_id"].to_numpy()})
     out["is_modelled"] = False
