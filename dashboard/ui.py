@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -94,6 +95,16 @@ def chart(figure: go.Figure, key: str, height: int = CHART_HEIGHT) -> None:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0},
     )
     st.plotly_chart(figure, key=key)
+
+
+def share_heatmap(shares: pd.DataFrame, labels: dict[str, str], title: str, text_format: str = ".1%") -> go.Figure:
+    """A heatmap of shares (rows x columns of `shares`, 0–1), each cell printed with `text_format`, the
+    colour bar in whole percent."""
+    figure = px.imshow(
+        shares, text_auto=text_format, aspect="auto", color_continuous_scale="Blues", labels=labels, title=title
+    )
+    figure.update_coloraxes(colorbar_tickformat=".0%")
+    return figure
 
 
 def month_range(months: pd.Series, label: str, key: str) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -83,29 +83,21 @@ if span is not None:
         with right:
             shares = by_channel.pivot(index="channel", columns="attribution_model", values="conversion_share")
             shares = shares.reindex(index=order, columns=[m for m in models if m in shares.columns])
-            figure = px.imshow(
+            figure = ui.share_heatmap(
                 shares,
-                text_auto=".1%",
-                aspect="auto",
-                color_continuous_scale="Blues",
                 labels={"x": "Model", "y": "Channel", "color": "Share"},
                 title="Share of conversions credited to each channel, by model",
             )
-            figure.update_coloraxes(colorbar_tickformat=".0%")
             ui.chart(figure, "attribution_conversions")
 
         by_touchpoint = shown.groupby(["attribution_model", "touchpoint"], as_index=False)["revenue_share"].sum()
         pivot = by_touchpoint.pivot(index="touchpoint", columns="attribution_model", values="revenue_share")
         pivot = pivot.reindex(columns=[m for m in models if m in pivot.columns])
-        figure = px.imshow(
+        figure = ui.share_heatmap(
             pivot,
-            text_auto=".1%",
-            aspect="auto",
-            color_continuous_scale="Blues",
             labels={"x": "Model", "y": "Touchpoint", "color": "Revenue share"},
             title="Share of revenue credited to each touchpoint, by model",
         )
-        figure.update_coloraxes(colorbar_tickformat=".0%")
         ui.chart(figure, "attribution_touchpoints", height=380)
         ui.table(
             shown.sort_values(["attribution_model", "revenue"], ascending=[True, False]),
@@ -148,14 +140,11 @@ if values is not None:
         index="channel_set", columns="channel", values="shapley_share"
     )
     shares = shares.reindex(index=biggest, columns=sorted(shares.columns))
-    figure = px.imshow(
+    figure = ui.share_heatmap(
         shares,
-        text_auto=".0%",
-        aspect="auto",
-        color_continuous_scale="Blues",
         labels={"x": "Channel", "y": "Channel set", "color": "Shapley share"},
         title=f"Shapley share of each channel, the {len(biggest)} channel sets with the most orders",
+        text_format=".0%",
     )
-    figure.update_coloraxes(colorbar_tickformat=".0%")
     ui.chart(figure, "attribution_shapley_shares", height=max(380, 28 * len(biggest) + 120))
     ui.table(values, "mart_shapley_values", "mart_shapley_values", height=320)

@@ -134,38 +134,29 @@ if value is not None:
             else:
                 rows = rows.sort_values("total_predicted_clv", ascending=False)
             point = rows["total_predicted_clv"]
+
+            def interval(level: int, color: str, thickness: float, width: float) -> go.Scatter:
+                """The level% interval of each total, as error bars around it."""
+                return go.Scatter(
+                    name=f"{level}% interval",
+                    x=rows["group_value"],
+                    y=point,
+                    mode="markers",
+                    marker={"size": 1, "color": color},
+                    error_y={
+                        "type": "data",
+                        "array": rows[f"total_predicted_clv_high_{level}"] - point,
+                        "arrayminus": point - rows[f"total_predicted_clv_low_{level}"],
+                        "thickness": thickness,
+                        "width": width,
+                        "color": color,
+                    },
+                )
+
             figure = go.Figure(
                 [
-                    go.Scatter(
-                        name="95% interval",
-                        x=rows["group_value"],
-                        y=point,
-                        mode="markers",
-                        marker={"size": 1, "color": "grey"},
-                        error_y={
-                            "type": "data",
-                            "array": rows["total_predicted_clv_high_95"] - point,
-                            "arrayminus": point - rows["total_predicted_clv_low_95"],
-                            "thickness": 1.5,
-                            "width": 8,
-                            "color": "grey",
-                        },
-                    ),
-                    go.Scatter(
-                        name="80% interval",
-                        x=rows["group_value"],
-                        y=point,
-                        mode="markers",
-                        marker={"size": 1, "color": "steelblue"},
-                        error_y={
-                            "type": "data",
-                            "array": rows["total_predicted_clv_high_80"] - point,
-                            "arrayminus": point - rows["total_predicted_clv_low_80"],
-                            "thickness": 6,
-                            "width": 0,
-                            "color": "steelblue",
-                        },
-                    ),
+                    interval(95, "grey", thickness=1.5, width=8),
+                    interval(80, "steelblue", thickness=6, width=0),
                     go.Scatter(
                         name="Total at the fitted parameters",
                         x=rows["group_value"],
