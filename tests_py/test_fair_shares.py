@@ -173,3 +173,66 @@ def test_touches_are_the_sessions_that_started_in_the_lookback_window(demo, cred
     credited = last_touch.set_index("order_id")["channel"]
     assert (credited.loc[last.index] == last).all()
     assert len(credited) == len(orders)
+
+
+def _compiled_allocations(tmp_path) -> tuple[str, str]:
+    """largest_remainder over table `t` (partition p, weight w, amount a, sole_winner flag s), as
+    compiled by dbt: without sole_winner, and with it."""
+    from journey_metrics import dbt_cli
+
+    call = (
+        "{{{{ largest_remainder('t', weight='w', partition_by=['p'], tie_key=['p', 'k'],"
+        " outputs=[{{'amount': 'a', 'output': 'revenue'}},"
+        " {{'amount': '1', 'output': 'conversion', 'decimals': 12}}]{extra}) }}}}"
+    )
+    marker = "-- the same with sole_winner --"
+    inline = call.format(extra="") + f"\n{marker}\n" + call.format(extra=", sole_winner='s'")
+    result = dbt_cli.run_dbt(
+        ["compile", "--quiet", "--output", "json", "--inline", inline],
+        tmp_path / "raw",
+        tmp_path / "compile.duckdb",
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    import json
+
+    compiled = json.loads(result.stdout[result.stdout.index("{") :])["compiled"]
+    full, fast = compiled.split(marker)
+    return full, fast
+
+
+def test_sole_winner_rows_get_what_the_full_method_gives(tmp_path):
+    """largest_remainder's sole_winner shortcut (no windows for partitions where one row weighs 1
+    and the rest 0) equals the method itself, cent for cent, on amounts that round up, down, half
+    way, negative, zero, null and large; partitions the flag leaves out (false or null) still go
+    through the method."""
+    import duckdb
+    import numpy as np
+
+    full, fast = _compiled_allocations(tmp_path)
+    rng = np.random.default_rng(7)
+    rows = []
+    special = [None, 0.0, 0.005, 0.015, -0.005, 19.99, 0.1 + 0.2, -3.335, 1e9 + 0.125, 2.675]
+    for p in range(600):
+        n = int(rng.integers(1, 7))
+        amount = special[p] if p < len(special) else round(float(rng.uniform(-500, 5000)), int(rng.integers(0, 5)))
+        sole = p % 5 != 4  # every fifth partition: ordinary weights, through the method
+        flag = None if p % 10 == 9 else sole  # null flags count as false
+        winner = int(rng.integers(0, n))
+        for k in range(n):
+            weight = (1.0 if k == winner else 0.0) if sole else float(rng.uniform(0, 3))
+            rows.append((p, k, weight, amount, flag))
+    frame_ = pd.DataFrame(rows, columns=["p", "k", "w", "a", "s"])
+    with duckdb.connect() as con:
+        con.register("frame_", frame_)
+        con.execute("create table t as select p, k, w, cast(a as decimal(18, 3)) as a, s from frame_")
+        con.execute(f"create table full_ as {full}")
+        con.execute(f"create table fast as {fast}")
+        columns = "p, k, lr_share, revenue, conversion"
+        for a, b in (("full_", "fast"), ("fast", "full_")):
+            extra = con.execute(f"select {columns} from {a} except all select {columns} from {b}").fetchall()
+            assert extra == [], (a, b, extra[:5])
+        assert con.execute("select count(*) from fast").fetchone()[0] == len(frame_)
+        # the shortcut was taken: no window columns on the flagged rows
+        shortcut = con.execute("select count(*) from fast where lr_rows is null").fetchone()[0]
+        assert shortcut == int((frame_["s"] == True).sum())  # noqa: E712

@@ -1,4 +1,4 @@
-{% macro largest_remainder(relation, weight, partition_by, tie_key, outputs) %}
+{% macro largest_remainder(relation, weight, partition_by, tie_key, outputs, sole_winner=none) %}
     {#-
         Every row of `relation` with one new column per entry of `outputs` ({'amount': expression,
         'output': column name, 'decimals': 2 by default}): the row's share of the amount (one amount
@@ -15,9 +15,17 @@
         to its amount. The partition's total weight is summed as decimal(38, 18), exactly, so it does
         not depend on the order the rows arrive in (a sum of doubles does, in its last bits, which
         could hand a leftover unit to another row from one run to the next): weights are at most
-        1e20 and a weight below 1e-18 counts as 0 in the total. Further outputs (an order's conversion beside its revenue) follow the first
-        output's order, which keeps both properties and costs no second sort. One select statement
-        over `relation`; helper columns start with lr_.
+        1e20 and a weight below 1e-18 counts as 0 in the total. Further outputs (an order's
+        conversion beside its revenue) follow the first output's order, which keeps both properties
+        and costs no second sort.
+        `sole_winner` (optional): a boolean expression over a row, true on every row of the
+        partitions in which one row weighs exactly 1 and every other row exactly 0 (a first-touch
+        credit, an order with one touch), false or null on the others. Those rows skip the windows:
+        the winner takes the amount rounded to the unit and the others 0 (null where the amount is
+        null), which is what the method gives there (its total weight is 1, the winner's share 1,
+        the leftover 0 or 1 unit, and the winner's remainder ranks first); their lr_ helper
+        columns but lr_share are null. The other rows go through the method as above.
+        One select statement over `relation`; helper columns start with lr_.
     -#}
     {%- set partition = partition_by | join(', ') -%}
     select
@@ -81,10 +89,52 @@
                         1.0 / count(*) over lr_partition
                     ) as lr_share
                 from {{ relation }} as lr_source
+                {%- if sole_winner is not none %}
+                where not coalesce({{ sole_winner }}, false)
+                {%- endif %}
                 window lr_partition as (partition by {{ partition }})
             ) as lr_shared
         ) as lr_floored
         window lr_partition as (partition by {{ partition }})
         ) as lr_left
     ) as lr_ranked
+    {%- if sole_winner is not none %}
+    union all
+    select
+        -- the source's columns and lr_share, the method's share here: 1 for the winner, else 0
+        lr_sole.*,
+        {%- for spec in outputs %}
+        cast(null as double) as lr_exact_{{ loop.index }},
+        cast(null as double) as lr_floor_{{ loop.index }},
+        {%- endfor %}
+        {%- for spec in outputs %}
+        cast(null as double) as lr_leftover_{{ loop.index }},
+        {%- endfor %}
+        cast(null as bigint) as lr_rows,
+        cast(null as bigint) as lr_remainder_rank
+        {%- for spec in outputs %}
+        {%- set unit = 10 ** spec.get('decimals', 2) %},
+        -- the method's own arithmetic with a share of 1 or 0 (so the same types on every engine):
+        -- the share rounded down, and the winner the unit left over when the amount rounds up
+        cast(
+            (
+                floor(cast({{ spec.amount }} as double) * {{ unit }} * lr_sole.lr_share)
+                + case
+                    when lr_sole.lr_share = 1
+                        and round(cast({{ spec.amount }} as double) * {{ unit }})
+                        > floor(cast({{ spec.amount }} as double) * {{ unit }}) then 1
+                    else 0
+                end
+            ) / {{ unit }}.0 as decimal(38, {{ spec.get('decimals', 2) }})
+        ) as {{ spec.output }}
+        {%- endfor %}
+    from (
+        select
+            lr_sole_source.*,
+            case when cast({{ weight }} as double) = 1 then cast(1 as double) else cast(0 as double) end
+                as lr_share
+        from {{ relation }} as lr_sole_source
+        where coalesce({{ sole_winner }}, false)
+    ) as lr_sole
+    {%- endif %}
 {% endmacro %}

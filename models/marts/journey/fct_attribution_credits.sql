@@ -15,7 +15,9 @@
 -- (markov and shapley: when the order's channels all weigh 0, its touches share equally)
 -- Credits are rounded by the largest-remainder method (macro largest_remainder: revenue to the
 -- cent, conversions to 1e-12 in the same order), so every credit is within one unit of its exact
--- share and every order's credits add up exactly to 1 conversion and to its revenue.
+-- share and every order's credits add up exactly to 1 conversion and to its revenue. An order with
+-- one touch, and the first- and last-touch models, have one touch weighing 1 and the rest 0: those
+-- skip the method's windows (largest_remainder's sole_winner), with the same result.
 {%- set half_life = var('attribution_half_life_days') %}
 {#- the oldest touch's time-decay weight must stay above largest_remainder's 1e-18 weight floor -#}
 {%- if half_life <= 0 or 0.5 ** (var('attribution_lookback_days') / half_life) < 1e-15 %}
@@ -104,6 +106,9 @@ weighted as (
         touches.touch_number,
         touches.revenue,
         attribution_models.attribution_model,
+        -- one touch weighs 1 and the others 0: the allocation's shortcut (sole_winner)
+        touches.touches <= 1
+        or attribution_models.attribution_model in ('first_touch', 'last_touch') as has_sole_winner,
         case
             when touches.touches <= 1 then 1.0
             when attribution_models.attribution_model = 'first_touch'
@@ -143,6 +148,7 @@ credited as (
         weight='weight',
         partition_by=['attribution_model', 'order_id'],
         tie_key=['attribution_model', 'order_id', 'touch_number'],
+        sole_winner='has_sole_winner',
         outputs=[
             {'amount': 'revenue', 'output': 'revenue_credit'},
             {'amount': '1', 'output': 'conversion_credit', 'decimals': 12},
