@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import duckdb
 
 from journey_metrics import dbt_cli
 from journey_metrics.contract import raw_columns, raw_tables
+from journey_metrics.paths import REPO_ROOT
 
 DBT = dbt_cli.DBT
 # A fixed reference time, so `future_timestamp` does not depend on the day the tests run.
@@ -87,10 +89,25 @@ def assert_reconciles(raw_dir: Path, db_path: Path) -> dict[str, tuple[int, int,
     return counts
 
 
+def parse_semantic_manifest(raw_dir: Path, db_path: Path, work_dir: Path) -> Path:
+    """`dbt parse` for the warehouse at db_path, and its semantic manifest put where `mf` reads it
+    (<repo>/target/semantic_manifest.json, a fixed path) in one atomic rename: tests run side by side
+    (pytest-xdist), and a reader must never see a half-written file. The manifest names the database by
+    the file's stem (every test warehouse is a `warehouse.duckdb`), not by its path, so two parses
+    for two demo warehouses write the same manifest. Returns db_path."""
+    result = run_dbt(["parse"], raw_dir, db_path, work_dir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    target = REPO_ROOT / "target"
+    target.mkdir(exist_ok=True)
+    staged = target / f"semantic_manifest.json.{os.getpid()}"
+    shutil.copyfile(work_dir / "dbt_target" / "semantic_manifest.json", staged)
+    os.replace(staged, target / "semantic_manifest.json")
+    return db_path
+
+
 def mf(db_path: Path, out: Path, arguments: list[str]) -> list[dict]:
     """`mf query <arguments> --csv out` on the warehouse at db_path (read-only, DBT_TARGET=reader);
     the answer's rows as dicts."""
-    import os
     import sys
 
     env = {

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from journey_metrics.paths import REPO_ROOT
+from helpers import mf, parse_semantic_manifest, query
 
-from helpers import AS_OF, mf, query
-
-MF = Path(sys.executable).with_name("mf")
 TRANSITIONS = {
     "awareness_to_consideration": "consideration",
     "consideration_to_decision": "decision",
@@ -28,25 +22,8 @@ def mf_query(db: Path, out: Path, metrics: list[str], group_by: str) -> list[dic
 
 @pytest.fixture(scope="module")
 def semantic_manifest(demo, tmp_path_factory):
-    """mf reads <repo>/target/semantic_manifest.json, which names the warehouse: parse for this one."""
-    tmp = tmp_path_factory.mktemp("parse")
-    env_target = {"DBT_TARGET_PATH": str(REPO_ROOT / "target")}
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "parse", "--vars", f"{{as_of: '{AS_OF}'}}"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env={
-            **os.environ,
-            **env_target,
-            "JOURNEY_RAW_DIR": str(demo.raw_dir),
-            "JOURNEY_DUCKDB_PATH": str(demo.db),
-            "DBT_LOG_PATH": str(tmp),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        },
-    )
-    assert result.returncode == 0, result.stdout[-3000:]
-    return demo.db
+    """mf reads <repo>/target/semantic_manifest.json: parse the project for the demo warehouse."""
+    return parse_semantic_manifest(demo.raw_dir, demo.db, tmp_path_factory.mktemp("parse"))
 
 
 def test_conversion_metrics_equal_the_funnel_mart(semantic_manifest, tmp_path):

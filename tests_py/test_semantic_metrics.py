@@ -9,9 +9,6 @@ the experiment decisions; the whale curves; the referral uplift; the CLV totals 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,10 +16,7 @@ import yaml
 
 from journey_metrics.paths import REPO_ROOT
 
-from helpers import AS_OF, mf, query
-
-MF = Path(sys.executable).with_name("mf")
-DBT = Path(sys.executable).with_name("dbt")
+from helpers import mf, parse_semantic_manifest, query
 
 
 def approx(expected, abs=1e-9):
@@ -41,20 +35,7 @@ def number(text: str) -> float:
 @pytest.fixture(scope="module")
 def warehouse(demo, tmp_path_factory):
     """mf reads <repo>/target/semantic_manifest.json: parse the project for the demo warehouse."""
-    logs = tmp_path_factory.mktemp("parse_metrics")
-    env = {
-        **os.environ,
-        "DBT_TARGET_PATH": str(REPO_ROOT / "target"),
-        "JOURNEY_RAW_DIR": str(demo.raw_dir),
-        "JOURNEY_DUCKDB_PATH": str(demo.db),
-        "DBT_LOG_PATH": str(logs),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    result = subprocess.run(
-        [str(DBT), "parse", "--vars", f"{{as_of: '{AS_OF}'}}"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout[-3000:]
-    return demo.db
+    return parse_semantic_manifest(demo.raw_dir, demo.db, tmp_path_factory.mktemp("parse_metrics"))
 
 
 def saved_query(db: Path, tmp_path: Path, name: str) -> list[dict]:
