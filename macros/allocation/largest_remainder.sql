@@ -30,10 +30,8 @@
     {%- set partition = partition_by | join(', ') -%}
     select
         lr_ranked.*
-        {%- for spec in outputs %}
-        {%- set unit = 10 ** spec.get('decimals', 2) %},
-        cast(
-            (
+        {%- for spec in outputs %},
+        {% call lr_units_as_output(spec) -%}
                 lr_ranked.lr_floor_{{ loop.index }}
                 + case
                     when lr_ranked.lr_leftover_{{ loop.index }} > 0
@@ -45,8 +43,7 @@
                         then -1
                     else 0
                 end
-            ) / {{ unit }}.0 as decimal(38, {{ spec.get('decimals', 2) }})
-        ) as {{ spec.output }}
+        {%- endcall %}
         {%- endfor %}
     from (
         select
@@ -116,8 +113,7 @@
         {%- set unit = 10 ** spec.get('decimals', 2) %},
         -- the method's own arithmetic with a share of 1 or 0 (so the same types on every engine):
         -- the share rounded down, and the winner the unit left over when the amount rounds up
-        cast(
-            (
+        {% call lr_units_as_output(spec) -%}
                 floor(cast({{ spec.amount }} as double) * {{ unit }} * lr_sole.lr_share)
                 + case
                     when lr_sole.lr_share = 1
@@ -125,8 +121,7 @@
                         > floor(cast({{ spec.amount }} as double) * {{ unit }}) then 1
                     else 0
                 end
-            ) / {{ unit }}.0 as decimal(38, {{ spec.get('decimals', 2) }})
-        ) as {{ spec.output }}
+        {%- endcall %}
         {%- endfor %}
     from (
         select
@@ -138,3 +133,14 @@
     ) as lr_sole
     {%- endif %}
 {% endmacro %}
+
+{% macro lr_units_as_output(spec) %}
+    {#- largest_remainder's output column `spec.output`: the whole units of the call's body as an
+        amount of spec's decimals (2 by default) -#}
+    {%- set decimals = spec.get('decimals', 2) -%}
+        cast(
+            (
+                {{ caller() }}
+            ) / {{ 10 ** decimals }}.0 as decimal(38, {{ decimals }})
+        ) as {{ spec.output }}
+{%- endmacro %}
