@@ -11,7 +11,7 @@ import pytest
 
 from journey_metrics.generate import generate
 
-from helpers import dbt_build
+from helpers import dbt_build, parse_semantic_manifest
 
 DEMO_CUSTOMERS = 5000
 DEMO_SEED = 42
@@ -38,3 +38,10 @@ def demo(tmp_path_factory) -> Build:
     built = time.perf_counter()
     truth = json.loads((raw / "ground_truth.json").read_text())
     return Build(raw, db, truth, generated - started, built - generated)
+
+
+@pytest.fixture(scope="session")
+def semantic_manifest(demo, tmp_path_factory) -> Path:
+    """The demo warehouse, with the project parsed for it where `mf` reads the semantic manifest (once
+    per test session, for every semantic-layer test file)."""
+    return parse_semantic_manifest(demo.raw_dir, demo.db, tmp_path_factory.mktemp("parse"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import mf, parse_semantic_manifest, query
+from helpers import mf, query
 
 TRANSITIONS = {
     "awareness_to_consideration": "consideration",
@@ -18,12 +18,6 @@ TRANSITIONS = {
 
 def mf_query(db: Path, out: Path, metrics: list[str], group_by: str) -> list[dict]:
     return mf(db, out, ["--metrics", ",".join(metrics), "--group-by", group_by, "--order", group_by])
-
-
-@pytest.fixture(scope="module")
-def semantic_manifest(demo, tmp_path_factory):
-    """mf reads <repo>/target/semantic_manifest.json: parse the project for the demo warehouse."""
-    return parse_semantic_manifest(demo.raw_dir, demo.db, tmp_path_factory.mktemp("parse"))
 
 
 def test_conversion_metrics_equal_the_funnel_mart(semantic_manifest, tmp_path):

@@ -16,7 +16,7 @@ import yaml
 
 from journey_metrics.paths import REPO_ROOT
 
-from helpers import mf, parse_semantic_manifest, query
+from helpers import mf, query
 
 
 def approx(expected, abs=1e-9):
@@ -32,10 +32,10 @@ def number(text: str) -> float:
     return float(text) if text not in ("", None) else float("nan")
 
 
-@pytest.fixture(scope="module")
-def warehouse(demo, tmp_path_factory):
-    """mf reads <repo>/target/semantic_manifest.json: parse the project for the demo warehouse."""
-    return parse_semantic_manifest(demo.raw_dir, demo.db, tmp_path_factory.mktemp("parse_metrics"))
+@pytest.fixture
+def warehouse(semantic_manifest):
+    """The demo warehouse, parsed for `mf` (conftest's semantic_manifest)."""
+    return semantic_manifest
 
 
 def saved_query(db: Path, tmp_path: Path, name: str) -> list[dict]:
