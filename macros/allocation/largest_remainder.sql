@@ -78,18 +78,36 @@
                 floor(cast({{ spec.amount }} as double) * {{ unit }} * lr_shared.lr_share) as lr_floor_{{ loop.index }}
                 {%- endfor %}
             from (
+                -- the partition's total weight and rows from a grouped pass joined back: cheaper
+                -- than a window, which sorts every row with all its columns
                 select
                     lr_source.*,
                     coalesce(
-                        cast({{ weight }} as double)
-                            / nullif(cast(sum(cast({{ weight }} as decimal(38, 18))) over lr_partition as double), 0),
-                        1.0 / count(*) over lr_partition
+                        cast({{ weight }} as double) / nullif(cast(lr_totals.lr_total_weight as double), 0),
+                        1.0 / lr_totals.lr_total_rows
                     ) as lr_share
                 from {{ relation }} as lr_source
+                inner join (
+                    select
+                        {%- for column in partition_by %}
+                        {{ column }} as lr_key_{{ loop.index }},
+                        {%- endfor %}
+                        sum(cast({{ weight }} as decimal(38, 18))) as lr_total_weight,
+                        count(*) as lr_total_rows
+                    from {{ relation }}
+                    {%- if sole_winner is not none %}
+                    where not coalesce({{ sole_winner }}, false)
+                    {%- endif %}
+                    group by {{ partition }}
+                ) as lr_totals
+                    on {% for column in partition_by -%}
+                    lr_totals.lr_key_{{ loop.index }} is not distinct from {{ column }}
+                    {%- if not loop.last %}
+                    and {% endif %}
+                    {%- endfor %}
                 {%- if sole_winner is not none %}
                 where not coalesce({{ sole_winner }}, false)
                 {%- endif %}
-                window lr_partition as (partition by {{ partition }})
             ) as lr_shared
         ) as lr_floored
         window lr_partition as (partition by {{ partition }})

@@ -91,6 +91,22 @@ touch_weights as (
         and shapley_shares.channel = touches.channel
 ),
 
+-- one row per touch with its data-driven weights, joined before the models multiply the rows
+by_touch as (
+    select
+        touches.order_id,
+        touches.touch_number,
+        touches.touches,
+        touches.revenue,
+        touches.days_before_order,
+        touch_weights.markov_weight,
+        touch_weights.shapley_weight
+    from touches
+    left join touch_weights
+        on touch_weights.order_id = touches.order_id
+        and touch_weights.touch_number = touches.touch_number
+),
+
 attribution_models as (
     {% for model_name in var('attribution_models') %}
     select '{{ model_name }}' as attribution_model
@@ -102,44 +118,41 @@ attribution_models as (
 -- touches' descriptive columns are joined back afterwards
 weighted as (
     select
-        touches.order_id,
-        touches.touch_number,
-        touches.revenue,
+        by_touch.order_id,
+        by_touch.touch_number,
+        by_touch.revenue,
         attribution_models.attribution_model,
         -- one touch weighs 1 and the others 0: the allocation's shortcut (sole_winner)
-        touches.touches <= 1
+        by_touch.touches <= 1
         or attribution_models.attribution_model in ('first_touch', 'last_touch') as has_sole_winner,
         case
-            when touches.touches <= 1 then 1.0
+            when by_touch.touches <= 1 then 1.0
             when attribution_models.attribution_model = 'first_touch'
-                then case when touches.touch_number = 1 then 1.0 else 0.0 end
+                then case when by_touch.touch_number = 1 then 1.0 else 0.0 end
             when attribution_models.attribution_model = 'last_touch'
-                then case when touches.touch_number = touches.touches then 1.0 else 0.0 end
-            when attribution_models.attribution_model = 'linear' then 1.0 / touches.touches
+                then case when by_touch.touch_number = by_touch.touches then 1.0 else 0.0 end
+            when attribution_models.attribution_model = 'linear' then 1.0 / by_touch.touches
             when attribution_models.attribution_model = 'time_decay'
-                then power(0.5, touches.days_before_order / {{ half_life }})
-            when attribution_models.attribution_model = 'position_based' and touches.touches = 2
+                then power(0.5, by_touch.days_before_order / {{ half_life }})
+            when attribution_models.attribution_model = 'position_based' and by_touch.touches = 2
                 then
                     case
-                        when touches.touch_number = 1 then {{ first_weight }}
+                        when by_touch.touch_number = 1 then {{ first_weight }}
                         else {{ last_weight }}
                     end
                     / ({{ first_weight }} + {{ last_weight }})
             when attribution_models.attribution_model = 'position_based'
                 then
                     case
-                        when touches.touch_number = 1 then {{ first_weight }}
-                        when touches.touch_number = touches.touches then {{ last_weight }}
-                        else (1.0 - {{ first_weight }} - {{ last_weight }}) / (touches.touches - 2)
+                        when by_touch.touch_number = 1 then {{ first_weight }}
+                        when by_touch.touch_number = by_touch.touches then {{ last_weight }}
+                        else (1.0 - {{ first_weight }} - {{ last_weight }}) / (by_touch.touches - 2)
                     end
-            when attribution_models.attribution_model = 'markov' then touch_weights.markov_weight
-            when attribution_models.attribution_model = 'shapley' then touch_weights.shapley_weight
+            when attribution_models.attribution_model = 'markov' then by_touch.markov_weight
+            when attribution_models.attribution_model = 'shapley' then by_touch.shapley_weight
         end as weight
-    from touches
+    from by_touch
     cross join attribution_models
-    left join touch_weights
-        on touch_weights.order_id = touches.order_id
-        and touch_weights.touch_number = touches.touch_number
 ),
 
 credited as (
