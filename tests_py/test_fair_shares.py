@@ -175,11 +175,13 @@ def test_touches_are_the_sessions_that_started_in_the_lookback_window(demo, cred
     assert len(credited) == len(orders)
 
 
-def _compiled_allocations(tmp_path) -> tuple[str, str]:
+@pytest.fixture(scope="module")
+def allocations(tmp_path_factory) -> tuple[str, str]:
     """largest_remainder over table `t` (partition p, weight w, amount a, sole_winner flag s), as
     compiled by dbt: without sole_winner, and with it."""
     from journey_metrics import dbt_cli
 
+    tmp_path = tmp_path_factory.mktemp("allocations")
     call = (
         "{{{{ largest_remainder('t', weight='w', partition_by=['p'], tie_key=['p', 'k'],"
         " outputs=[{{'amount': 'a', 'output': 'revenue'}},"
@@ -201,7 +203,7 @@ def _compiled_allocations(tmp_path) -> tuple[str, str]:
     return full, fast
 
 
-def test_sole_winner_rows_get_what_the_full_method_gives(tmp_path):
+def test_sole_winner_rows_get_what_the_full_method_gives(allocations):
     """largest_remainder's sole_winner shortcut (no windows for partitions where one row weighs 1
     and the rest 0) equals the method itself, cent for cent, on amounts that round up, down, half
     way, negative, zero, null and large; partitions the flag leaves out (false or null) still go
@@ -209,7 +211,7 @@ def test_sole_winner_rows_get_what_the_full_method_gives(tmp_path):
     import duckdb
     import numpy as np
 
-    full, fast = _compiled_allocations(tmp_path)
+    full, fast = allocations
     rng = np.random.default_rng(7)
     rows = []
     special = [None, 0.0, 0.005, 0.015, -0.005, 19.99, 0.1 + 0.2, -3.335, 1e9 + 0.125, 2.675]
@@ -236,3 +238,26 @@ def test_sole_winner_rows_get_what_the_full_method_gives(tmp_path):
         # the shortcut was taken: no window columns on the flagged rows
         shortcut = con.execute("select count(*) from fast where lr_rows is null").fetchone()[0]
         assert shortcut == int((frame_["s"] == True).sum())  # noqa: E712
+
+
+def test_a_null_partition_key_is_one_partition(allocations):
+    """The partition's total weight is grouped and joined back: rows whose partition key is null
+    are one partition, as a window has them, and none is dropped (worked out by hand: 10.00 over
+    three equal weights is 3.34 + 3.33 + 3.33, 1.00 over weights 1 and 3 is 0.25 + 0.75)."""
+    import duckdb
+
+    rows = [(None, 0, 1.0, 10.0), (None, 1, 1.0, 10.0), (None, 2, 1.0, 10.0), (1, 0, 1.0, 1.0), (1, 1, 3.0, 1.0)]
+    frame_ = pd.DataFrame(rows, columns=["p", "k", "w", "a"]).astype({"p": "Int64"})
+    for compiled in allocations:
+        with duckdb.connect() as con:
+            con.register("frame_", frame_)
+            con.execute("create table t as select p, k, w, cast(a as decimal(18, 2)) as a, false as s from frame_")
+            got = con.execute(f"select p, k, revenue, conversion from ({compiled}) order by p, k").fetchall()
+        by_partition: dict = {}
+        for p, k, revenue, conversion in got:
+            by_partition.setdefault(p, []).append((k, float(revenue), float(conversion)))
+        assert len(got) == len(rows)
+        assert sorted(r for _, r, _ in by_partition[None]) == [3.33, 3.33, 3.34]
+        assert [(k, r) for k, r, _ in by_partition[1]] == [(0, 0.25), (1, 0.75)]
+        for shares in by_partition.values():
+            assert sum(c for _, _, c in shares) == pytest.approx(1.0, abs=1e-12)

@@ -15,7 +15,9 @@
         to its amount. The partition's total weight is summed as decimal(38, 18), exactly, so it does
         not depend on the order the rows arrive in (a sum of doubles does, in its last bits, which
         could hand a leftover unit to another row from one run to the next): weights are at most
-        1e20 and a weight below 1e-18 counts as 0 in the total. Further outputs (an order's
+        1e20 and a weight below 1e-18 counts as 0 in the total; it and the row count come from a
+        grouped pass joined back on the partition's columns, null-safe (a null key is one partition,
+        as in a window). Further outputs (an order's
         conversion beside its revenue) follow the first output's order, which keeps both properties
         and costs no second sort.
         `sole_winner` (optional): a boolean expression over a row, true on every row of the
