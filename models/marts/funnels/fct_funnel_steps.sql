@@ -153,26 +153,38 @@ completed_orders as (
 {%- if is_any and with_exclusions %}{% do carried.append('excluded_at') %}{% endif %}
 {%- do carried.extend(['at_1', 'key_1']) %}
 
-{{ f }}start as (
+-- each customer's first step-1 candidate: an aggregate (first_row), not a sorted window
+{{ f }}first_candidates as (
     select
         candidates.customer_id,
-        candidates.candidate_at as first_at,
+        {{ first_row(
+            {
+                'candidate_at': 'candidates.candidate_at',
+                'row_key': 'candidates.row_key',
+                'channel': 'candidates.channel',
+                'touchpoint': 'candidates.touchpoint'
+            },
+            ['candidates.candidate_at', 'candidates.row_key']
+        ) }} as picked
+    from {{ f }}candidates_1 as candidates
+    group by candidates.customer_id
+),
+
+{{ f }}start as (
+    select
+        firsts.customer_id,
+        firsts.picked.candidate_at as first_at,
         {%- if funnel.window_days is none %}
         cast(null as timestamp) as window_ends_at,
         {%- else %}
-        {{ dbt.dateadd('second', (funnel.window_days * 86400) | int, 'candidates.candidate_at') }}
+        {{ dbt.dateadd('second', (funnel.window_days * 86400) | int, 'firsts.picked.candidate_at') }}
             as window_ends_at,
         {%- endif %}
-        candidates.channel as held_channel,
-        candidates.touchpoint as held_touchpoint,
-        candidates.candidate_at as at_1,
-        candidates.row_key as key_1
-    from {{ f }}candidates_1 as candidates
-    qualify
-        row_number() over (
-            partition by candidates.customer_id
-            order by candidates.candidate_at asc, candidates.row_key asc
-        ) = 1
+        firsts.picked.channel as held_channel,
+        firsts.picked.touchpoint as held_touchpoint,
+        firsts.picked.candidate_at as at_1,
+        firsts.picked.row_key as key_1
+    from {{ f }}first_candidates as firsts
 ),
 
 {{ f }}step_1 as (
@@ -252,21 +264,27 @@ completed_orders as (
 {%- do conditions.append('(anchor.excluded_at is null or candidates.candidate_at < anchor.excluded_at)') %}
 {%- endif %}
 
-{{ f }}step_{{ step.number }} as (
+{%- set picked = {} %}
+{%- if is_required %}
+{%- for column in carried %}
+{%- do picked.update({column: 'anchor.' ~ column}) %}
+{%- endfor %}
+{%- do picked.update({'at_' ~ step.number: 'candidates.candidate_at', 'key_' ~ step.number: 'candidates.row_key'}) %}
+{%- else %}
+{%- do picked.update({
+    'customer_id': 'anchor.customer_id',
+    'first_at': 'anchor.first_at',
+    'window_ends_at': 'anchor.window_ends_at',
+    'previous_at': 'anchor.at_' ~ step.previous_required,
+    'reached_at': 'candidates.candidate_at'
+}) %}
+{%- endif %}
+
+-- the anchor's earliest candidate (first_row: an aggregate per anchor customer, not a sorted window)
+{{ f }}step_{{ step.number }}_firsts as (
     select
-        {%- if is_required %}
-        {%- for column in carried %}
-        anchor.{{ column }},
-        {%- endfor %}
-        candidates.candidate_at as at_{{ step.number }},
-        candidates.row_key as key_{{ step.number }}
-        {%- else %}
         anchor.customer_id,
-        anchor.first_at,
-        anchor.window_ends_at,
-        anchor.at_{{ step.previous_required }} as previous_at,
-        candidates.candidate_at as reached_at
-        {%- endif %}
+        {{ first_row(picked, ['candidates.candidate_at', 'candidates.row_key']) }} as picked
     from {{ f }}step_{{ anchor }} as anchor
     {%- if until is not none %}
     left join {{ f }}step_{{ until }} as next_step
@@ -285,11 +303,15 @@ completed_orders as (
                 and exclusions.excluded_at <= candidates.candidate_at
         )
     {%- endif %}
-    qualify
-        row_number() over (
-            partition by anchor.customer_id
-            order by candidates.candidate_at asc nulls last, candidates.row_key asc nulls last
-        ) = 1
+    group by anchor.customer_id
+),
+
+{{ f }}step_{{ step.number }} as (
+    select
+        {%- for column in picked %}
+        firsts.picked.{{ column }} as {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ f }}step_{{ step.number }}_firsts as firsts
 ),
 {%- if is_required %}
 {%- do carried.extend(['at_' ~ step.number, 'key_' ~ step.number]) %}

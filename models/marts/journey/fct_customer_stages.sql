@@ -7,17 +7,29 @@ customers as (
 ),
 
 events as (
-    select * from {{ ref('stg_events') }}
+    -- the staged events (stg_events) as a table: the view would join its customers again
+    select * from {{ ref('int_events_sessionised') }}
 ),
 
--- the channel of the customer's first event, when that event is the first interaction
+-- the channel of the customer's first event (ties by event id), when that event is the first
+-- interaction: an aggregate (first_row), not a window sorting every event
+first_events as (
+    select
+        events.customer_id,
+        {{ first_row(
+            {'occurred_at': 'events.occurred_at', 'channel': 'events.channel'},
+            ['events.occurred_at', 'events.event_id']
+        ) }} as picked
+    from events
+    group by events.customer_id
+),
+
 first_event as (
     select
-        customer_id,
-        occurred_at,
-        channel
-    from events
-    qualify row_number() over (partition by customer_id order by occurred_at, event_id) = 1
+        first_events.customer_id,
+        first_events.picked.occurred_at,
+        first_events.picked.channel
+    from first_events
 ),
 
 awareness as (
