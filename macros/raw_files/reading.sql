@@ -99,3 +99,28 @@
     {% endif %}
     {{ return(parquet_groups) }}
 {% endmacro %}
+
+
+{% macro raw_cte_hint(table_name) -%}
+    {#- How a model's CTEs over raw table `table_name` are hinted (`<name> as {{ hint }} (`), for a
+        CTE read more than once: DuckDB materialises such a CTE, holding every row with all its
+        columns (the raw record too) until the query ends. Where the table's files are all Parquet,
+        `not materialized`: each reader reads the files again, only the columns it needs, which is
+        cheaper and holds nothing (base_events at 10M events: 12.6-13.1 s -> 10.2-11.0 s). A CSV
+        file is parsed whole each time it is read: then nothing, and DuckDB materialises. Empty at
+        parse time and on other engines. -#}
+    {{ return(adapter.dispatch('raw_cte_hint', 'journey_metrics')(table_name)) }}
+{%- endmacro %}
+
+
+{% macro duckdb__raw_cte_hint(table_name) -%}
+    {%- if execute and not list_raw_files(table_name).csv -%}
+        {{ return('not materialized') }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+
+{% macro default__raw_cte_hint(table_name) -%}
+    {{ return('') }}
+{%- endmacro %}

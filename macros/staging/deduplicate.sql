@@ -3,7 +3,7 @@
 #}
 
 
-{% macro deduplicate(relation, key, compare, keep='latest', existing=none) %}
+{% macro deduplicate(relation, key, compare, keep='latest', existing=none, cte_hint='') %}
     {#-
         Emits the CTEs `versions`, `reasoned` and `deduplicated` over `relation`, which carries
         _check_reason (null when the row passed every rule). Among valid rows sharing a key, one is
@@ -13,16 +13,16 @@
         the kept row's, a `duplicate_key` when they differ. `existing` (an incremental model's own
         table) holds rows already kept by earlier runs: they keep precedence, and only new rows are
         returned. `deduplicated` adds rejection_reason and record (the raw row as JSON text, only
-        for rejected rows).
+        for rejected rows). `cte_hint` goes between `hashed as` and its body (raw_cte_hint).
     -#}
     {{ return(adapter.dispatch('deduplicate', 'journey_metrics')(
-        relation, key, compare, keep, existing)) }}
+        relation, key, compare, keep, existing, cte_hint)) }}
 {% endmacro %}
 
 
-{% macro duckdb__deduplicate(relation, key, compare, keep='latest', existing=none) %}
+{% macro duckdb__deduplicate(relation, key, compare, keep='latest', existing=none, cte_hint='') %}
     {%- set file_order = 'desc' if keep == 'latest' else 'asc' -%}
-    hashed as (
+    hashed as {{ cte_hint }} (
         select
             *,
             false as _is_existing,
@@ -110,7 +110,7 @@
 {% endmacro %}
 
 
-{% macro spark__deduplicate(relation, key, compare, keep='latest', existing=none) %}
+{% macro spark__deduplicate(relation, key, compare, keep='latest', existing=none, cte_hint='') %}
     {#- As duckdb__deduplicate, without `union all by name`: a new valid row whose key an earlier
         run kept ranks after that row and compares with its hash. -#}
     {%- set file_order = 'desc' if keep == 'latest' else 'asc' -%}

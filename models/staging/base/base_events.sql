@@ -14,6 +14,8 @@
 ) }}
 
 {% set lookback = var('event_files_lookback') | int %}
+{#- the CTEs below are read twice (deduplicate): Parquet is read again rather than held -#}
+{% set hint = raw_cte_hint('events') if model.resource_type != 'unit_test' else '' %}
 {% set processed = [] %}
 {% set reread = [] %}
 {#- the files already loaded, as constant lists (a unit test's `this` is a fixture: nothing to
@@ -30,7 +32,7 @@
     {% endif %}
 {% endif %}
 
-with source as (
+with source as {{ hint }} (
     select * from {{ ref('raw_events') }}
     {% if processed %}
     -- a constant list, so DuckDB prunes these files before reading them
@@ -38,11 +40,11 @@ with source as (
     {% endif %}
 ),
 
-cleaned as (
+cleaned as {{ hint }} (
     {{ clean_raw_columns('source', 'events') }}
 ),
 
-typed as (
+typed as {{ hint }} (
     select
         cleaned.*,
         cleaned.raw_event_id as event_id,
@@ -55,7 +57,7 @@ typed as (
     from cleaned
 ),
 
-checked as (
+checked as {{ hint }} (
     select
         typed.*,
         typed.raw_event_id as _source_key,
@@ -75,7 +77,8 @@ checked as (
     key=['event_id'],
     compare=['customer_id', 'occurred_at', 'event_type', 'channel', 'touchpoint', 'session_id'],
     keep='first',
-    existing=kept_rows(this, reread) if is_incremental() else none
+    existing=kept_rows(this, reread) if is_incremental() else none,
+    cte_hint=hint
 ) }}
 
 select
