@@ -58,6 +58,20 @@ def dbt_build(raw_dir: Path, tmp_path: Path, vars: dict | None = None) -> Path:
     return db_path
 
 
+def compile_inline(sql: str, tmp_path: Path) -> str:
+    """`sql` (Jinja: our macros) as `dbt compile --inline` compiles it on DuckDB."""
+    import json
+
+    result = dbt_cli.run_dbt(
+        ["compile", "--quiet", "--output", "json", "--inline", sql],
+        tmp_path / "raw",
+        tmp_path / "compile.duckdb",
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return json.loads(result.stdout[result.stdout.index("{") :])["compiled"]
+
+
 def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
     with duckdb.connect(str(db_path), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()

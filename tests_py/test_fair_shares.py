@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import query
+from helpers import compile_inline, query
 
 CENT = 0.01
 # floating-point slack of the independent recomputation (far below a cent)
@@ -179,8 +179,6 @@ def test_touches_are_the_sessions_that_started_in_the_lookback_window(demo, cred
 def allocations(tmp_path_factory) -> tuple[str, str]:
     """largest_remainder over table `t` (partition p, weight w, amount a, sole_winner flag s), as
     compiled by dbt: without sole_winner, and with it."""
-    from journey_metrics import dbt_cli
-
     tmp_path = tmp_path_factory.mktemp("allocations")
     call = (
         "{{{{ largest_remainder('t', weight='w', partition_by=['p'], tie_key=['p', 'k'],"
@@ -189,16 +187,7 @@ def allocations(tmp_path_factory) -> tuple[str, str]:
     )
     marker = "-- the same with sole_winner --"
     inline = call.format(extra="") + f"\n{marker}\n" + call.format(extra=", sole_winner='s'")
-    result = dbt_cli.run_dbt(
-        ["compile", "--quiet", "--output", "json", "--inline", inline],
-        tmp_path / "raw",
-        tmp_path / "compile.duckdb",
-        tmp_path,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    import json
-
-    compiled = json.loads(result.stdout[result.stdout.index("{") :])["compiled"]
+    compiled = compile_inline(inline, tmp_path)
     full, fast = compiled.split(marker)
     return full, fast
 

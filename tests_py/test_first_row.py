@@ -4,13 +4,12 @@ on hand-made groups whose keys hold nulls (in either key, both, or in the row's 
 
 from __future__ import annotations
 
-import json
 import random
 
 import duckdb
 import pytest
 
-from journey_metrics import dbt_cli
+from helpers import compile_inline
 
 GROUPS = 800
 
@@ -19,14 +18,7 @@ GROUPS = 800
 def compiled(tmp_path_factory) -> str:
     tmp_path = tmp_path_factory.mktemp("first_row")
     inline = "select p, {{ first_row({'a': 'a', 'b': 'b', 'x': 'x'}, ['a', 'b']) }} as picked from t group by p"
-    result = dbt_cli.run_dbt(
-        ["compile", "--quiet", "--output", "json", "--inline", inline],
-        tmp_path / "raw",
-        tmp_path / "compile.duckdb",
-        tmp_path,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return json.loads(result.stdout[result.stdout.index("{") :])["compiled"]
+    return compile_inline(inline, tmp_path)
 
 
 def rows() -> list[tuple]:
