@@ -15,7 +15,7 @@
 
 {% set lookback = var('event_files_lookback') | int %}
 {#- the CTEs below are read twice (deduplicate): Parquet is read again rather than held -#}
-{% set hint = raw_cte_hint('events') if model.resource_type != 'unit_test' else '' %}
+{% set hint = raw_cte_hint('events') %}
 {% set processed = [] %}
 {% set reread = [] %}
 {#- the files already loaded, as constant lists (a unit test's `this` is a fixture: nothing to
